@@ -3,8 +3,13 @@
  * `N passed, N failed`, across all of them. Exits non-zero when any runner fails or any test fails.
  *
  * Runners are listed in RUNNERS; each streams its own output and is parsed for its counts.
+ *
+ * `npm run test:deep` (`--deep`): only the forge fuzz and invariant suites, under the `deep` profile
+ * of foundry.toml (at least 10x the runs) and a fresh random seed, printed so a failure replays with
+ * `FOUNDRY_PROFILE=deep npm run test:forge -- --fuzz-seed <seed>`.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 
 interface Counts {
   passed: number;
@@ -16,6 +21,7 @@ interface Runner {
   name: string;
   command: string;
   args: string[];
+  env?: Record<string, string>;
   /** Extracts the counts from the runner's complete output. */
   parse: (output: string) => Counts;
 }
@@ -37,11 +43,37 @@ export function parseForge(output: string): Counts {
     : { passed: 0, failed: 0, skipped: 0 };
 }
 
-const RUNNERS: Runner[] = [{ name: "hardhat (mocha)", command: "npx", args: ["hardhat", "test"], parse: parseMocha }];
+/** forge is run pinned from the npm registry, never installed as a dependency (see DESIGN.md). */
+export const FORGE = ["-y", "@foundry-rs/forge@1.7.1"];
+
+const FORGE_RUNNER: Runner = {
+  name: "forge (fuzz + invariants, fixed seed)",
+  command: "npx",
+  args: [...FORGE, "test"],
+  parse: parseForge,
+};
+
+function deepForgeRunner(): Runner {
+  const seed = `0x${randomBytes(16).toString("hex")}`;
+  return {
+    name: `forge deep profile (fresh seed ${seed})`,
+    command: "npx",
+    args: [...FORGE, "test", "--fuzz-seed", seed],
+    env: { FOUNDRY_PROFILE: "deep" },
+    parse: parseForge,
+  };
+}
+
+const RUNNERS: Runner[] = process.argv.includes("--deep")
+  ? [deepForgeRunner()]
+  : [{ name: "hardhat (mocha)", command: "npx", args: ["hardhat", "test"], parse: parseMocha }, FORGE_RUNNER];
 
 function run(runner: Runner): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(runner.command, runner.args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+    const child = spawn(runner.command, runner.args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...runner.env },
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
