@@ -67,7 +67,7 @@ library SettlementMath {
         uint256 capacity = uint256(gpuCount) * windowSeconds;
         if (capacity == 0) return 0;
         uint256 bps = (availableDelta * BPS) / capacity;
-        return bps >= BPS ? uint16(BPS) : uint16(bps);
+        return bps < BPS ? uint16(bps) : uint16(BPS);
     }
 
     /// @notice SLA credit: grossFee × (targetBps − availabilityBps) ÷ targetBps when availability is
@@ -82,8 +82,10 @@ library SettlementMath {
         uint16 availabilityBps_,
         uint16 targetBps
     ) internal pure returns (uint256 credit) {
-        if (availabilityBps_ >= targetBps) return 0;
-        return Math.mulDiv(grossFee, targetBps - availabilityBps_, targetBps, Math.Rounding.Ceil);
+        if (availabilityBps_ < targetBps) {
+            return Math.mulDiv(grossFee, targetBps - availabilityBps_, targetBps, Math.Rounding.Ceil);
+        }
+        return 0;
     }
 
     /// @notice Prices one settlement window: from the last settled meter to the newest meter.
@@ -104,7 +106,8 @@ library SettlementMath {
         uint16 gpuCount,
         StoredLeaseTerms memory terms
     ) internal pure returns (WindowCharge memory charge) {
-        if (to.timestamp <= from.timestamp) return charge;
+        // An empty or backwards window prices to zero.
+        if (to.timestamp < from.timestamp || to.timestamp == from.timestamp) return charge;
         uint256 windowSeconds = to.timestamp - from.timestamp;
         uint256 busyDelta = to.busyGpuSeconds > from.busyGpuSeconds ? to.busyGpuSeconds - from.busyGpuSeconds : 0;
         uint256 availableDelta =

@@ -45,12 +45,12 @@ contract SettlementMathHarness {
 
     /// @notice See `SettlementMath.priceWindow`.
     function priceWindow(
-        Meter memory from,
-        Meter memory to,
+        Meter calldata from,
+        Meter calldata to,
         uint64 leaseStart,
         uint64 leaseEnd,
         uint16 gpuCount,
-        StoredLeaseTerms memory terms
+        StoredLeaseTerms calldata terms
     ) external pure returns (WindowCharge memory) {
         return SettlementMath.priceWindow(from, to, leaseStart, leaseEnd, gpuCount, terms);
     }
