@@ -37,6 +37,10 @@ interface Vm {
     function assertLt(uint256 left, uint256 right, string calldata error) external pure;
     function assertGt(uint256 left, uint256 right, string calldata error) external pure;
 
+    // ---- formatting ----
+    function toString(uint256 value) external pure returns (string memory);
+    function toString(bytes calldata value) external pure returns (string memory);
+
     // ---- labels (traces only) ----
     function label(address account, string calldata newLabel) external;
 }
