@@ -10,6 +10,7 @@
  *
  * Adding a function to a contract? Add it here in the same change, and think about which list it is on.
  */
+import { ethers } from "ethers";
 import type { AccessContext } from "./access-context";
 
 type Args = (ctx: AccessContext) => unknown[] | Promise<unknown[]>;
@@ -37,6 +38,111 @@ export interface PermissionlessEntry {
   reason: string;
 }
 
-export const RESTRICTED: Record<string, RestrictedEntry> = {};
+const attacker = (ctx: AccessContext) => ctx.attacker.address;
+const assetId = (ctx: AccessContext) => ctx.values.assetId as bigint;
+const leaseId = (ctx: AccessContext) => ctx.values.leaseId as bigint;
 
-export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {};
+export const RESTRICTED: Record<string, RestrictedEntry> = {
+  // ---- AccessControl, inherited by every role-administered contract
+  "*.grantRole": { who: "the role's admin", role: "DEFAULT_ADMIN_ROLE" },
+  "*.revokeRole": { who: "the role's admin", role: "DEFAULT_ADMIN_ROLE" },
+  "*.renounceRole": {
+    who: "only the account itself",
+    error: "AccessControlBadConfirmation",
+    args: (ctx) => [ethers.ZeroHash, ctx.admin.address],
+  },
+  "*.pause": { who: "pauser", role: "PAUSER_ROLE" },
+  "*.unpause": { who: "pauser", role: "PAUSER_ROLE" },
+
+  // ---- GpuAssetNFT
+  "GpuAssetNFT.mint": { who: "registrar", role: "REGISTRAR_ROLE" },
+  "GpuAssetNFT.updateSpec": { who: "registrar", role: "REGISTRAR_ROLE" },
+  "GpuAssetNFT.setStatus": { who: "registrar", role: "REGISTRAR_ROLE", args: (ctx) => [assetId(ctx), 1] },
+  "GpuAssetNFT.setUser": { who: "lease manager (the escrow)", role: "LEASE_MANAGER_ROLE" },
+  "GpuAssetNFT.burn": {
+    who: "the owner or an approved operator",
+    error: "ERC721InsufficientApproval",
+    args: (ctx) => [assetId(ctx)],
+    errorArgs: (ctx) => [attacker(ctx), assetId(ctx)],
+  },
+  "GpuAssetNFT.approve": {
+    who: "the owner or an operator",
+    error: "ERC721InvalidApprover",
+    args: (ctx) => [attacker(ctx), assetId(ctx)],
+    errorArgs: (ctx) => [attacker(ctx)],
+  },
+  "GpuAssetNFT.transferFrom": {
+    who: "the owner or an approved operator",
+    error: "ERC721InsufficientApproval",
+    args: (ctx) => [ctx.holder.address, attacker(ctx), assetId(ctx)],
+    errorArgs: (ctx) => [attacker(ctx), assetId(ctx)],
+  },
+  "GpuAssetNFT.safeTransferFrom(address,address,uint256)": {
+    who: "the owner or an approved operator",
+    error: "ERC721InsufficientApproval",
+    args: (ctx) => [ctx.holder.address, attacker(ctx), assetId(ctx)],
+    errorArgs: (ctx) => [attacker(ctx), assetId(ctx)],
+  },
+  "GpuAssetNFT.safeTransferFrom(address,address,uint256,bytes)": {
+    who: "the owner or an approved operator",
+    error: "ERC721InsufficientApproval",
+    args: (ctx) => [ctx.holder.address, attacker(ctx), assetId(ctx), "0x"],
+    errorArgs: (ctx) => [attacker(ctx), assetId(ctx)],
+  },
+
+  // ---- SettlementEscrow
+  "SettlementEscrow.setTokenAllowed": { who: "token admin", role: "TOKEN_ADMIN_ROLE" },
+  "SettlementEscrow.resolveDispute": {
+    who: "arbiter",
+    role: "ARBITER_ROLE",
+    args: (ctx) => [leaseId(ctx), 0n],
+  },
+  "SettlementEscrow.setLeaseTerms": {
+    who: "the asset's owner or its approved operator",
+    error: "NotAssetOperator",
+    args: (ctx) => [assetId(ctx), ctx.values.terms],
+    errorArgs: (ctx) => [assetId(ctx), attacker(ctx)],
+  },
+  "SettlementEscrow.removeLeaseTerms": {
+    who: "the asset's owner or its approved operator",
+    error: "NotAssetOperator",
+    args: (ctx) => [assetId(ctx)],
+    errorArgs: (ctx) => [assetId(ctx), attacker(ctx)],
+  },
+  "SettlementEscrow.terminateByProvider": {
+    who: "the asset's owner or its approved operator",
+    error: "NotAssetOperator",
+    args: (ctx) => [leaseId(ctx)],
+    errorArgs: (ctx) => [assetId(ctx), attacker(ctx)],
+  },
+  "SettlementEscrow.endByLessee": {
+    who: "the lessee",
+    error: "NotLessee",
+    args: (ctx) => [leaseId(ctx)],
+    errorArgs: (ctx) => [leaseId(ctx), attacker(ctx)],
+  },
+  "SettlementEscrow.dispute": {
+    who: "the lessee",
+    error: "NotLessee",
+    args: (ctx) => [leaseId(ctx), 1n],
+    errorArgs: (ctx) => [leaseId(ctx), attacker(ctx)],
+  },
+};
+
+export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {
+  "GpuAssetNFT.setApprovalForAll": { reason: "sets approvals over the caller's own tokens only (ERC-721)" },
+
+  "SettlementEscrow.openLease": { reason: "anyone may rent a leasable asset; the caller pays its own deposit" },
+  "SettlementEscrow.openLeaseWithPermit": { reason: "openLease with the caller's own EIP-2612 permit" },
+  "SettlementEscrow.topUp": { reason: "adds the caller's own tokens to a lease; leftovers go to the lessee" },
+  "SettlementEscrow.settle": { reason: "bills only quorum-signed meter deltas, by fixed rules; caller gains nothing" },
+  "SettlementEscrow.release": { reason: "credits a matured charge to the NFT owner; no choice left to the caller" },
+  "SettlementEscrow.close": {
+    reason: "ends an expired lease by the rules (needs a final reading or the grace period)",
+  },
+  "SettlementEscrow.closeUnderfunded": { reason: "ends only a lease that cannot pay the next full hour, by the rules" },
+  "SettlementEscrow.resolveDisputeByTimeout": {
+    reason: "applies the documented default once the arbiter's deadline passed",
+  },
+  "SettlementEscrow.withdraw": { reason: "pays the caller's own withdrawable balance, nobody else's" },
+};
