@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { IUsageOracle } from "../interfaces/IUsageOracle.sol";
+import { Meter, MeterField } from "../types/OracleTypes.sol";
+
+/// @title MeterLib — packing and physical bounds of cumulative GPU meters
+/// @notice Pure functions: the one-word meter encoding (the oracle's storage and its `UsageReported`
+/// event) and the check that the change between two readings is physically possible.
+/// @dev Packed layout (the same as the storage layout of `Meter`): bits 0-63 timestamp, 64-127
+/// busyGpuSeconds, 128-191 availableGpuSeconds, 192-255 energyJ.
+library MeterLib {
+    /// @notice Denominator of basis points.
+    uint256 internal constant BPS = 10_000;
+
+    /// @notice Packs a reading's four values into one word.
+    /// @param timestamp Unix seconds.
+    /// @param busyGpuSeconds Cumulative busy GPU-seconds.
+    /// @param availableGpuSeconds Cumulative available GPU-seconds.
+    /// @param energyJ Cumulative joules.
+    /// @return packed The word.
+    function pack(
+        uint64 timestamp,
+        uint64 busyGpuSeconds,
+        uint64 availableGpuSeconds,
+        uint64 energyJ
+    ) internal pure returns (uint256 packed) {
+        packed =
+            uint256(timestamp) |
+            (uint256(busyGpuSeconds) << 64) |
+            (uint256(availableGpuSeconds) << 128) |
+            (uint256(energyJ) << 192);
+    }
+
+    /// @notice The timestamp of a packed meter (0 when the asset was never reported).
+    /// @param packed The word.
+    /// @return The timestamp.
+    function timestampOf(uint256 packed) internal pure returns (uint64) {
+        return uint64(packed);
+    }
+
+    /// @notice Unpacks a word into a `Meter`.
+    /// @param packed The word.
+    /// @return meter The meter.
+    function unpack(uint256 packed) internal pure returns (Meter memory meter) {
+        meter = Meter({
+            timestamp: uint64(packed),
+            busyGpuSeconds: uint64(packed >> 64),
+            availableGpuSeconds: uint64(packed >> 128),
+            energyJ: uint64(packed >> 192)
+        });
+    }
+
+    /// @notice Reverts unless `current` can follow `previous` on an asset with `gpuCount` GPUs of
+    /// `tdpWattsPerGpu` watts: no counter decreases, busy <= available <= gpuCount * dt and
+    /// energy <= gpuCount * TDP * dt * (1 + energyMarginBps / 10000), over dt = the time between them.
+    /// @dev The caller guarantees `timestampOf(current) > timestampOf(previous)`. Products stay below
+    /// 2^113 (16 + 16 + 64 + 17 bits), so the arithmetic cannot overflow.
+    /// @param assetId The asset (for the errors).
+    /// @param previous The asset's latest accepted meter, packed.
+    /// @param current The new reading, packed.
+    /// @param gpuCount GPUs in the asset.
+    /// @param tdpWattsPerGpu TDP per GPU in watts.
+    /// @param energyMarginBps Allowed energy above TDP, in basis points.
+    function checkDelta(
+        uint256 assetId,
+        uint256 previous,
+        uint256 current,
+        uint16 gpuCount,
+        uint16 tdpWattsPerGpu,
+        uint16 energyMarginBps
+    ) internal pure {
+        uint64 busyDelta = _delta(assetId, MeterField.BusyGpuSeconds, previous >> 64, current >> 64);
+        uint64 availableDelta = _delta(assetId, MeterField.AvailableGpuSeconds, previous >> 128, current >> 128);
+        if (busyDelta > availableDelta) {
+            revert IUsageOracle.BusyExceedsAvailable(assetId, busyDelta, availableDelta);
+        }
+        uint64 energyDelta = _delta(assetId, MeterField.EnergyJ, previous >> 192, current >> 192);
+        unchecked {
+            uint256 elapsedSeconds = uint256(uint64(current) - uint64(previous));
+            uint256 capacityGpuSeconds = uint256(gpuCount) * elapsedSeconds;
+            if (availableDelta > capacityGpuSeconds) {
+                revert IUsageOracle.AvailableExceedsCapacity(assetId, availableDelta, capacityGpuSeconds);
+            }
+            uint256 maxEnergyJ = (capacityGpuSeconds * tdpWattsPerGpu * (BPS + energyMarginBps)) / BPS;
+            if (energyDelta > maxEnergyJ) {
+                revert IUsageOracle.EnergyExceedsLimit(assetId, energyDelta, maxEnergyJ);
+            }
+        }
+    }
+
+    /// @dev `uint64(now_) - uint64(before)`, reverting `MeterDecreased` when the counter went down.
+    function _delta(
+        uint256 assetId,
+        MeterField field,
+        uint256 before,
+        uint256 now_
+    ) private pure returns (uint64 delta) {
+        uint64 counterBefore = uint64(before);
+        uint64 counterNow = uint64(now_);
+        if (counterNow < counterBefore) revert IUsageOracle.MeterDecreased(assetId, field, counterBefore, counterNow);
+        unchecked {
+            delta = counterNow - counterBefore;
+        }
+    }
+}
