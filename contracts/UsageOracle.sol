@@ -29,10 +29,12 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
     uint16 public constant MAX_ENERGY_MARGIN_BPS = 5_000;
 
     /// @notice EIP-712 type hash of `Reading`.
+    // solhint-disable-next-line gas-small-strings
     bytes32 public constant READING_TYPEHASH = keccak256(
         "Reading(uint256 assetId,uint64 timestamp,uint64 busyGpuSeconds,uint64 availableGpuSeconds,uint64 energyJ)"
     );
     /// @notice EIP-712 type hash of `UsageBatch` (with the referenced `Reading` type appended).
+    // solhint-disable-next-line gas-small-strings
     bytes32 public constant USAGE_BATCH_TYPEHASH = keccak256(
         "UsageBatch(uint64 configVersion,Reading[] readings)"
         "Reading(uint256 assetId,uint64 timestamp,uint64 busyGpuSeconds,uint64 availableGpuSeconds,uint64 energyJ)"
@@ -120,9 +122,8 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
     /// @inheritdoc IUsageOracle
     function isFresh(uint256 assetId, uint64 maxAgeSeconds) external view returns (bool) {
         uint64 timestamp = MeterLib.timestampOf(_meters[assetId]);
-        if (timestamp == 0) return false;
-        if (timestamp >= block.timestamp) return true;
-        return block.timestamp - timestamp <= maxAgeSeconds;
+        // age <= maxAgeSeconds, written so that a timestamp in the (allowed) future counts as age 0.
+        return timestamp != 0 && block.timestamp < uint256(timestamp) + maxAgeSeconds + 1;
     }
 
     /// @inheritdoc IUsageOracle
@@ -212,15 +213,9 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev EIP-712 digest of `UsageBatch(configVersion, readings)`. `Reading` is a static struct, so
-    /// `abi.encode(READING_TYPEHASH, reading)` is exactly its EIP-712 encoding.
+    /// @dev EIP-712 digest of `UsageBatch(configVersion, readings)`.
     function _batchDigest(uint64 batchConfigVersion, Reading[] calldata readings) private view returns (bytes32) {
-        uint256 count = readings.length;
-        bytes32[] memory readingHashes = new bytes32[](count);
-        for (uint256 i; i < count; ++i) {
-            readingHashes[i] = keccak256(abi.encode(READING_TYPEHASH, readings[i]));
-        }
-        bytes32 readingsHash = keccak256(abi.encodePacked(readingHashes));
+        bytes32 readingsHash = MeterLib.hashReadings(readings, READING_TYPEHASH);
         return _hashTypedDataV4(keccak256(abi.encode(USAGE_BATCH_TYPEHASH, batchConfigVersion, readingsHash)));
     }
 
@@ -231,10 +226,12 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         uint64 maxTimestamp = uint64(block.timestamp) + _maxFutureSkewSeconds;
         uint16 energyMarginBps_ = _energyMarginBps;
         meters = new uint256[](2 * count);
+        uint256 words;
         uint256 previousAssetId;
-        for (uint256 i; i < count; ++i) {
+        for (uint256 i; i < count;) {
             Reading calldata reading = readings[i];
             uint256 assetId = reading.assetId;
+            // solhint-disable-next-line gas-strict-inequalities
             if (i != 0 && assetId <= previousAssetId) revert AssetIdsNotAscending(i, assetId, previousAssetId);
             previousAssetId = assetId;
 
@@ -242,20 +239,31 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
             {
                 uint64 timestamp = reading.timestamp;
                 uint64 latestTimestamp = MeterLib.timestampOf(previous);
+                // solhint-disable-next-line gas-strict-inequalities
                 if (timestamp <= latestTimestamp) {
                     emit ReadingSkipped(assetId, timestamp, latestTimestamp);
+                    unchecked {
+                        ++i;
+                    }
                     continue;
                 }
             }
             uint256 current = _checkedMeter(reading, previous, maxTimestamp, energyMarginBps_);
 
             _meters[assetId] = current;
-            meters[2 * accepted] = assetId;
-            meters[2 * accepted + 1] = current;
-            ++accepted;
+            // `words` < 2 * count: the array has room, and nothing here can overflow.
+            meters[words] = assetId;
+            unchecked {
+                meters[words + 1] = current;
+                words += 2;
+                ++i;
+            }
+        }
+        unchecked {
+            accepted = words / 2;
         }
         if (accepted == 0) revert BatchAlreadyAccepted();
-        if (accepted != count) _truncate(meters, 2 * accepted);
+        if (accepted != count) _truncate(meters, words);
     }
 
     /// @dev The packed meter of a reading newer than the asset's latest (`previous`), after the per-reading

