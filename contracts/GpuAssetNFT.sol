@@ -254,10 +254,10 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
     function meteringLimits(
         uint256 assetId
     ) external view returns (uint16 gpuCount, uint16 tdpWattsPerGpu, AssetStatus status) {
-        AssetRecord storage record = _assets[assetId];
-        // One SLOAD: owner, counts and status share slot 0 (the optimizer reads it once).
-        if (record.core.owner == address(0)) revert ERC721NonexistentToken(assetId);
-        return (record.core.gpuCount, record.core.tdpWattsPerGpu, record.core.status);
+        // One SLOAD: owner, counts and status share slot 0, copied to memory once.
+        AssetCore memory core = _assets[assetId].core;
+        if (core.owner == address(0)) revert ERC721NonexistentToken(assetId);
+        return (core.gpuCount, core.tdpWattsPerGpu, core.status);
     }
 
     /// @inheritdoc IGpuAssetNFT
