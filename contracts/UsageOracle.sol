@@ -277,13 +277,46 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         uint256 assetId = reading.assetId;
         uint64 timestamp = reading.timestamp;
         if (timestamp > maxTimestamp) revert ReadingInFuture(assetId, timestamp, maxTimestamp);
-        (uint16 gpuCount, uint16 tdpWattsPerGpu, AssetStatus status) = _nft.meteringLimits(assetId);
+        (uint16 gpuCount, uint16 tdpWattsPerGpu, AssetStatus status) = _meteringLimits(assetId);
         if (status == AssetStatus.Retired) revert AssetRetired(assetId);
         current = MeterLib.pack(timestamp, reading.busyGpuSeconds, reading.availableGpuSeconds, reading.energyJ);
         // The first reading of an asset is its baseline: there is no delta to bound yet.
         if (MeterLib.timestampOf(previous) != 0) {
             MeterLib.checkDelta(assetId, previous, current, gpuCount, tdpWattsPerGpu, energyMarginBps_);
         }
+    }
+
+    /// @dev `_nft.meteringLimits(assetId)` with a hand-written call: the ABI encoding and decoding Solidity
+    /// generates for it cost several hundred gas per reading (measured with `BENCH_ONLY=oracle`). A revert
+    /// of the NFT (e.g. `ERC721NonexistentToken`) is bubbled unchanged; a malformed answer (short, or out
+    /// of the types' ranges) reverts `InvalidNft`, as the ABI decoder would revert.
+    function _meteringLimits(
+        uint256 assetId
+    ) private view returns (uint16 gpuCount, uint16 tdpWattsPerGpu, AssetStatus status) {
+        address nftAddress = address(_nft);
+        bytes4 selector = IGpuAssetNFT.meteringLimits.selector;
+        uint256 rawGpuCount;
+        uint256 rawTdp;
+        uint256 rawStatus;
+        bool wellFormed;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let buffer := mload(0x40)
+            mstore(buffer, selector)
+            mstore(add(buffer, 0x04), assetId)
+            if iszero(staticcall(gas(), nftAddress, buffer, 0x24, buffer, 0x60)) {
+                returndatacopy(buffer, 0, returndatasize())
+                revert(buffer, returndatasize())
+            }
+            wellFormed := eq(returndatasize(), 0x60)
+            rawGpuCount := mload(buffer)
+            rawTdp := mload(add(buffer, 0x20))
+            rawStatus := mload(add(buffer, 0x40))
+        }
+        if (!wellFormed || (rawGpuCount | rawTdp) > type(uint16).max || rawStatus > uint8(AssetStatus.Retired)) {
+            revert InvalidNft(nftAddress);
+        }
+        return (uint16(rawGpuCount), uint16(rawTdp), AssetStatus(rawStatus));
     }
 
     /// @dev Reverts unless `signatures` are `threshold` to `signerCount` valid signatures of `digest`

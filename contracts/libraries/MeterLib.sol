@@ -105,37 +105,35 @@ library MeterLib {
         uint16 tdpWattsPerGpu,
         uint16 energyMarginBps
     ) internal pure {
-        uint64 busyDelta = _delta(assetId, MeterField.BusyGpuSeconds, previous >> 64, current >> 64);
-        uint64 availableDelta = _delta(assetId, MeterField.AvailableGpuSeconds, previous >> 128, current >> 128);
-        if (busyDelta > availableDelta) {
-            revert IUsageOracle.BusyExceedsAvailable(assetId, busyDelta, availableDelta);
-        }
-        uint64 energyDelta = _delta(assetId, MeterField.EnergyJ, previous >> 192, current >> 192);
         unchecked {
-            uint256 elapsedSeconds = uint256(uint64(current) - uint64(previous));
-            uint256 capacityGpuSeconds = uint256(gpuCount) * elapsedSeconds;
+            // A decreased counter wraps to at least 2^192 here, so one comparison screens all three.
+            uint256 busyDelta = uint256(uint64(current >> 64)) - uint64(previous >> 64);
+            uint256 availableDelta = uint256(uint64(current >> 128)) - uint64(previous >> 128);
+            uint256 energyDelta = uint256(current >> 192) - (previous >> 192);
+            if ((busyDelta | availableDelta | energyDelta) > type(uint64).max) {
+                _revertDecreased(assetId, previous, current);
+            }
+            if (busyDelta > availableDelta) {
+                revert IUsageOracle.BusyExceedsAvailable(assetId, uint64(busyDelta), uint64(availableDelta));
+            }
+            uint256 capacityGpuSeconds = gpuCount * uint256(uint64(current) - uint64(previous));
             if (availableDelta > capacityGpuSeconds) {
-                revert IUsageOracle.AvailableExceedsCapacity(assetId, availableDelta, capacityGpuSeconds);
+                revert IUsageOracle.AvailableExceedsCapacity(assetId, uint64(availableDelta), capacityGpuSeconds);
             }
             uint256 maxEnergyJ = (capacityGpuSeconds * tdpWattsPerGpu * (BPS + energyMarginBps)) / BPS;
             if (energyDelta > maxEnergyJ) {
-                revert IUsageOracle.EnergyExceedsLimit(assetId, energyDelta, maxEnergyJ);
+                revert IUsageOracle.EnergyExceedsLimit(assetId, uint64(energyDelta), maxEnergyJ);
             }
         }
     }
 
-    /// @dev `uint64(now_) - uint64(before)`, reverting `MeterDecreased` when the counter went down.
-    function _delta(
-        uint256 assetId,
-        MeterField field,
-        uint256 before,
-        uint256 now_
-    ) private pure returns (uint64 delta) {
-        uint64 counterBefore = uint64(before);
-        uint64 counterNow = uint64(now_);
-        if (counterNow < counterBefore) revert IUsageOracle.MeterDecreased(assetId, field, counterBefore, counterNow);
-        unchecked {
-            delta = counterNow - counterBefore;
+    /// @dev Reverts `MeterDecreased` for the first counter (busy, available, energy) that went down.
+    function _revertDecreased(uint256 assetId, uint256 previous, uint256 current) private pure {
+        for (uint256 field; field < 3; ++field) {
+            uint256 shift = 64 * (field + 1);
+            uint64 before = uint64(previous >> shift);
+            uint64 reported = uint64(current >> shift);
+            if (reported < before) revert IUsageOracle.MeterDecreased(assetId, MeterField(field), before, reported);
         }
     }
 }
