@@ -34,7 +34,8 @@ interface IUsageOracle {
     /// @notice The admin given to the constructor is the zero address.
     error InvalidAdmin(address admin);
 
-    /// @notice The NFT given to the constructor is the zero address.
+    /// @notice The NFT given to the constructor is the zero address, or the NFT answered `meteringLimits`
+    /// with malformed data (short, or values outside the declared types).
     error InvalidNft(address nft);
 
     /// @notice A signer set contains the zero address.
