@@ -90,6 +90,26 @@ export const RESTRICTED: Record<string, RestrictedEntry> = {
     errorArgs: (ctx) => [attacker(ctx), assetId(ctx)],
   },
 
+  // ---- UsageOracle
+  "UsageOracle.setSigners": { who: "oracle admin", role: "ORACLE_ADMIN_ROLE" },
+  "UsageOracle.setMaxFutureSkew": { who: "oracle admin", role: "ORACLE_ADMIN_ROLE" },
+  "UsageOracle.setEnergyMargin": { who: "oracle admin", role: "ORACLE_ADMIN_ROLE" },
+  "UsageOracle.submit": {
+    who: "anyone may transmit, but only a quorum of current signers can sign: a batch the attacker signed is refused",
+    error: "UnknownSigner",
+    args: async (ctx) => {
+      const oracle = ctx.contracts.UsageOracle;
+      const version = await oracle.getFunction("configVersion").staticCall();
+      const now = BigInt((await ctx.admin.provider.getBlock("latest"))!.timestamp);
+      const readings = [[assetId(ctx), now, 0n, 0n, 0n]];
+      const digest: string = await oracle.getFunction("batchDigest").staticCall(version, readings);
+      const forger = ethers.Wallet.createRandom();
+      ctx.values.forger = forger.address;
+      return [version, readings, [forger.signingKey.sign(digest).serialized]];
+    },
+    errorArgs: (ctx) => [ctx.values.forger],
+  },
+
   // ---- SettlementEscrow
   "SettlementEscrow.setTokenAllowed": { who: "token admin", role: "TOKEN_ADMIN_ROLE" },
   "SettlementEscrow.resolveDispute": {

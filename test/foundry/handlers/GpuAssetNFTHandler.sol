@@ -126,7 +126,7 @@ contract GpuAssetNFTHandler is CheatBase {
         address owner = ghostOwner[assetId];
         address caller = owner;
         if (viaOperator) {
-            caller = _actor(userSeed + 1);
+            caller = _actor((userSeed % actors.length) + 1);
             vm.prank(owner);
             nft.setApprovalForAll(caller, true);
         }

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { IUsageOracle } from "../../../contracts/interfaces/IUsageOracle.sol";
-import { Meter, Reading } from "../../../contracts/types/OracleTypes.sol";
+import { Meter } from "../../../contracts/types/OracleTypes.sol";
 
-/// @title MeterFeed — a test-only IUsageOracle whose meters the escrow campaign writes directly
-/// @notice The escrow only reads `latestReading`; the campaign's handler posts readings that obey the
-/// oracle's rules (O1, O2) itself, so the escrow is fuzzed against every possible *valid* meter history
-/// without paying for signatures. The real oracle is fuzzed in its own campaign.
-contract MeterFeed is IUsageOracle {
-    error NotImplemented();
+/// @title MeterFeed — a test-only meter source the escrow campaign writes directly
+/// @notice The escrow reads only `IUsageOracle.latestReading`; this contract answers it (the escrow is
+/// given its address as its oracle). The campaign's handler posts readings that obey the oracle's rules
+/// (O1, O2) itself, so the escrow is fuzzed against every *valid* meter history without paying for
+/// signatures. The real oracle is fuzzed in its own campaign.
+contract MeterFeed {
     error MeterWentBackwards(uint256 assetId);
 
     mapping(uint256 assetId => Meter) private _meters;
@@ -26,24 +25,8 @@ contract MeterFeed is IUsageOracle {
         _meters[assetId] = meter;
     }
 
-    function submit(uint64, Reading[] calldata, bytes[] calldata) external pure returns (uint256) {
-        revert NotImplemented();
-    }
-
+    /// @notice As `IUsageOracle.latestReading`.
     function latestReading(uint256 assetId) external view returns (Meter memory) {
         return _meters[assetId];
-    }
-
-    function isFresh(uint256 assetId, uint64 maxAgeSeconds) external view returns (bool) {
-        uint64 ts = _meters[assetId].timestamp;
-        return ts != 0 && block.timestamp - ts <= maxAgeSeconds;
-    }
-
-    function configVersion() external pure returns (uint64) {
-        return 1;
-    }
-
-    function batchDigest(uint64, Reading[] calldata) external pure returns (bytes32) {
-        revert NotImplemented();
     }
 }
