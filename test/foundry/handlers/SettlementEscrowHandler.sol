@@ -63,6 +63,11 @@ contract SettlementEscrowHandler is CheatBase {
         for (uint256 i = 0; i < owners_.length; i++) actors.push(owners_[i]);
     }
 
+    function isOwner(address who) external view returns (bool) {
+        for (uint256 i = 0; i < owners.length; i++) if (owners[i] == who) return true;
+        return false;
+    }
+
     function actorCount() external view returns (uint256) {
         return actors.length;
     }
