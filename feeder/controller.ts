@@ -329,7 +329,7 @@ export class Controller {
   async runOnce(): Promise<void> {
     await this.start();
     await this.pollOnce();
-    await this.guardedPost();
+    await this.postCycle();
   }
 
   /** Runs until `stop()`; transient errors are logged and retried on the next cycle. */
@@ -337,12 +337,13 @@ export class Controller {
     await this.start();
     this.loops = [
       this.loop(this.options.pollIntervalMs, () => this.pollOnce().then(() => undefined)),
-      this.loop(this.options.postIntervalMs, () => this.guardedPost(), true),
+      this.loop(this.options.postIntervalMs, () => this.postCycle(), true),
     ];
     await Promise.all(this.loops);
   }
 
-  private async guardedPost(): Promise<void> {
+  /** One posting cycle as the loop runs it: transient and unexpected errors are logged, not thrown. */
+  async postCycle(): Promise<void> {
     const work = this.postOnce().then(
       () => undefined,
       (err) => {
