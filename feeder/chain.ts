@@ -206,6 +206,18 @@ export class EthersChain implements ChainPort {
     return out;
   }
 
+  async oracleParams(): Promise<{ maxReadings: number; energyMarginBps: number }> {
+    const oracle = new Contract(this.oracleAddress, [
+      "function MAX_READINGS() view returns (uint256)",
+      "function energyMarginBps() view returns (uint16)",
+    ]);
+    const [maxReadings, margin] = await this.rpc("oracleParams", (p) => {
+      const o = oracle.connect(p) as Contract;
+      return Promise.all([o.MAX_READINGS() as Promise<bigint>, o.energyMarginBps() as Promise<bigint>]);
+    });
+    return { maxReadings: Number(maxReadings), energyMarginBps: Number(margin) };
+  }
+
   async balanceWei(): Promise<bigint> {
     return this.rpc("getBalance", (p) => p.getBalance(this.signerAddress));
   }

@@ -219,7 +219,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         maxBatchSize: config.policy.maxBatchSize,
         maxBatchesPerCycle: config.policy.maxBatchesPerCycle,
         staleAfterSeconds: config.policy.staleAfterSeconds,
-        energyMarginBps: config.chain.energyMarginBps,
         chainId,
         shutdownGraceMs: config.shutdownGraceSeconds * 1000,
         dryRun: args.dryRun,

@@ -67,8 +67,6 @@ export const configSchema = z
         ]),
         /** The GpuAssetNFT, for per-asset gpuCount and TDP; default: asked from the oracle. */
         nft: address.optional(),
-        /** The oracle's energy margin; readings are capped at gpuCount × TDP × Δt × this. */
-        energyMarginBps: z.number().int().min(1).max(100_000).default(10_000),
       })
       .strict(),
     signer: z.union([

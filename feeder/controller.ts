@@ -29,7 +29,6 @@ export interface ControllerOptions {
   maxBatchSize: number;
   maxBatchesPerCycle: number;
   staleAfterSeconds: number;
-  energyMarginBps: number;
   chainId: bigint;
   shutdownGraceMs: number;
   dryRun: boolean;
@@ -45,6 +44,9 @@ export class Controller {
   private readonly assetOfGpu = new Map<string, string>();
   private info = new Map<string, AssetInfo>();
   private configVersion = 0n;
+  /** gpuCount × TDP × Δt × this / 10000 bounds energy (the oracle's 10000 + energyMarginBps). */
+  private energyFactorBps = 10_000;
+  private maxBatchSize = 1;
   private stopping = false;
   private inFlight?: Promise<void>;
   private loops: Promise<void>[] = [];
@@ -96,6 +98,12 @@ export class Controller {
       if (i.status === RETIRED) this.log.warn({ assetId: a.assetId }, "asset is retired: it is not metered");
     }
     this.configVersion = await this.chain.configVersion();
+    const params = await this.chain.oracleParams();
+    this.energyFactorBps = 10_000 + params.energyMarginBps;
+    this.maxBatchSize = Math.min(this.options.maxBatchSize, params.maxReadings);
+    if (this.maxBatchSize < this.options.maxBatchSize) {
+      this.log.warn({ maxBatchSize: this.maxBatchSize }, "maxBatchSize lowered to the oracle's MAX_READINGS");
+    }
     const latest = await this.chain.latestReadings(this.assetIds);
     const nowMs = this.now();
     for (const id of this.assetIds) {
@@ -157,7 +165,7 @@ export class Controller {
       this.state.meters.assets,
       eligible,
       {
-        maxBatchSize: this.options.maxBatchSize,
+        maxBatchSize: this.maxBatchSize,
         maxBatches: this.options.maxBatchesPerCycle,
         heartbeatSeconds: this.options.heartbeatSeconds,
       },
@@ -170,7 +178,7 @@ export class Controller {
       const nowS = Math.floor(this.now() / 1000);
       for (const id of ids) {
         const r = buildReading(id, this.asset(id), this.info.get(id)!, {
-          energyMarginBps: this.options.energyMarginBps,
+          energyMarginBps: this.energyFactorBps,
           nowS,
         });
         if (r) readings.push(r);

@@ -35,6 +35,8 @@ export interface ChainPort {
   latestReadings(assetIds: readonly string[]): Promise<Map<string, OracleReading | undefined>>;
   assetInfo(assetIds: readonly string[]): Promise<Map<string, AssetInfo>>;
   balanceWei(): Promise<bigint>;
+  /** The oracle's batch size limit and energy margin (bps above gpuCount × TDP). */
+  oracleParams(): Promise<{ maxReadings: number; energyMarginBps: number }>;
   simulate(calldata: string): Promise<Simulation>;
   /**
    * Signs and broadcasts `calldata` with an explicit nonce, then waits for it, replacing it with a

@@ -55,6 +55,9 @@ class FakeChain implements ChainPort {
       ids.map((id) => [id, { gpuCount: this.gpuCount.get(id)!, tdpWattsPerGpu: TDP, status: 0 }]),
     );
   }
+  async oracleParams() {
+    return { maxReadings: 500, energyMarginBps: 0 };
+  }
   async balanceWei() {
     return 10n ** 18n;
   }
@@ -166,7 +169,6 @@ function harness(
     maxBatchSize: 10,
     maxBatchesPerCycle: 4,
     staleAfterSeconds: 30,
-    energyMarginBps: 10_000,
     chainId: 31337n,
     shutdownGraceMs: 1000,
     dryRun: false,
