@@ -10,7 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { JsonRpcProvider, NonceManager, Wallet, encryptKeystoreJson, keccak256, toUtf8Bytes } from "ethers";
+import { JsonRpcProvider, Network, NonceManager, Wallet, encryptKeystoreJson, keccak256, toUtf8Bytes } from "ethers";
 import { GpuAssetNFT__factory, UsageOracle__factory, type GpuAssetNFT, type UsageOracle } from "../../typechain-types";
 
 /** anvil's well-known development keys (mnemonic "test test … junk"): deployer and feeder. */
@@ -65,9 +65,13 @@ export class Anvil {
         detached: true, // its own process group, so npx and anvil die together
       },
     );
-    const provider = new JsonRpcProvider(this.url);
-    await waitFor("anvil", () => provider.send("eth_chainId", []).then(Boolean), 90_000, 300);
-    provider.destroy();
+    const ping = () =>
+      fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      }).then((r) => r.ok);
+    await waitFor("anvil", ping, 90_000, 300);
   }
   stop(): void {
     if (this.child?.pid) {
@@ -96,7 +100,8 @@ export interface Deployed {
 
 /** Deploys the NFT and the oracle (feeder = the only signer, threshold 1) and mints two assets. */
 export async function deploy(url: string): Promise<Deployed> {
-  const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1 });
+  const network = Network.from(31337);
+  const provider = new JsonRpcProvider(url, network, { staticNetwork: network, cacheTimeout: -1 });
   const deployer = new NonceManager(new Wallet(DEPLOYER_KEY, provider));
   const admin = await deployer.getAddress();
   const feeder = new Wallet(FEEDER_KEY).address;

@@ -151,6 +151,8 @@ describe("feeder: end to end against anvil", function () {
       const config = await writeSetup(dir, {
         chain: { rpcUrls: [anvil.url], oracle: d.oracleAddress },
         assets: d.assets,
+        // A restart within staleAfterSeconds keeps the downtime available (the GPUs kept running).
+        policy: { pollIntervalSeconds: 1, postIntervalSeconds: 2, staleAfterSeconds: 60, heartbeatSeconds: 60 },
       });
       const first = run(config);
       await waitForPosts(d, 3, first);
