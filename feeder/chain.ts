@@ -228,7 +228,9 @@ export class EthersChain implements ChainPort {
         p.estimateGas({ from: this.signerAddress, to: this.oracleAddress, data: calldata }),
       );
       if (gas > this.options.gasLimitCap) return { kind: "too-large", gas };
-      return { kind: "ok", gas };
+      // 20 % headroom over the estimate, never above the cap.
+      const limit = (gas * 12n) / 10n;
+      return { kind: "ok", gas: limit < this.options.gasLimitCap ? limit : this.options.gasLimitCap };
     } catch (err) {
       if (err instanceof TransientError) throw err;
       const data = revertData(err);

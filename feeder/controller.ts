@@ -213,7 +213,7 @@ export class Controller {
     }
     switch (sim.kind) {
       case "ok":
-        return this.send(batch, (sim.gas * 12n) / 10n);
+        return this.send(batch, sim.gas);
       case "already-accepted":
         this.metrics.incPost("already-accepted");
         this.log.info({ readings: readings.length }, "batch already accepted; nothing to send");

@@ -31,8 +31,57 @@ export function orderReadings(readings: readonly OracleReading[]): OracleReading
   return sorted;
 }
 
-/** Encodes the `submit` call. */
+const SUBMIT_SELECTOR = oracleInterface.getFunction("submit")!.selector.slice(2);
+const UINT64_MAX = (1n << 64n) - 1n;
+const UINT256_MAX = (1n << 256n) - 1n;
+
+function word(value: bigint, max: bigint, what: string): string {
+  if (value < 0n || value > max) throw new RangeError(`${what} out of range: ${value}`);
+  return value.toString(16).padStart(64, "0");
+}
+
+/**
+ * Encodes the `submit(uint64, Reading[], bytes[])` call by hand: the hot path of the feeder (ethers'
+ * generic ABI coder takes ~0.1 ms per reading). Head: configVersion, offset of readings, offset of
+ * signatures; readings: length then five words per (static) tuple; signatures: length, offsets,
+ * then each as length + right-padded bytes. A unit test proves it equal to ethers' encoding.
+ */
 export function encodeSubmit(
+  configVersion: bigint,
+  readings: readonly OracleReading[],
+  signatures: readonly string[],
+): string {
+  const parts: string[] = ["0x", SUBMIT_SELECTOR, word(configVersion, UINT64_MAX, "configVersion")];
+  const readingsOffset = 3n * 32n;
+  const signaturesOffset = readingsOffset + 32n + BigInt(readings.length) * 5n * 32n;
+  parts.push(word(readingsOffset, UINT256_MAX, "offset"), word(signaturesOffset, UINT256_MAX, "offset"));
+  parts.push(word(BigInt(readings.length), UINT256_MAX, "length"));
+  for (const r of readings) {
+    parts.push(
+      word(r.assetId, UINT256_MAX, "assetId"),
+      word(r.timestamp, UINT64_MAX, "timestamp"),
+      word(r.busyGpuSeconds, UINT64_MAX, "busyGpuSeconds"),
+      word(r.availableGpuSeconds, UINT64_MAX, "availableGpuSeconds"),
+      word(r.energyJ, UINT64_MAX, "energyJ"),
+    );
+  }
+  parts.push(word(BigInt(signatures.length), UINT256_MAX, "length"));
+  const bodies: string[] = [];
+  let offset = BigInt(signatures.length) * 32n;
+  for (const sig of signatures) {
+    if (!/^0x([0-9a-fA-F]{2})*$/.test(sig)) throw new Error("signature is not hex bytes");
+    const hex = sig.slice(2).toLowerCase();
+    const len = hex.length / 2;
+    const padded = hex.padEnd(Math.ceil(len / 32) * 64, "0");
+    parts.push(word(offset, UINT256_MAX, "offset"));
+    bodies.push(word(BigInt(len), UINT256_MAX, "length"), padded);
+    offset += 32n + BigInt(padded.length / 2);
+  }
+  return parts.join("") + bodies.join("");
+}
+
+/** `submit` calldata through ethers' ABI coder: the reference `encodeSubmit` is tested against. */
+export function encodeSubmitReference(
   configVersion: bigint,
   readings: readonly OracleReading[],
   signatures: readonly string[],

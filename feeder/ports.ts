@@ -7,6 +7,7 @@ import type { AssetLimits, OracleReading } from "./types";
 
 /** Result of simulating a `submit` before sending it. */
 export type Simulation =
+  /** `gas`: the gas limit to send with (estimate plus headroom, within the cap). */
   | { kind: "ok"; gas: bigint }
   | { kind: "already-accepted" }
   | { kind: "stale-config"; reason: string }

@@ -47,14 +47,30 @@ function parseLabels(body: string, line: number): Record<string, string> {
   return labels;
 }
 
-/** Parses Prometheus text exposition into samples; comments and HELP/TYPE lines are skipped. */
-export function parsePrometheusText(text: string): { samples: PromSample[]; errors: string[] } {
+const DCGM_WANTED: ReadonlySet<string> = new Set([DCGM_UTIL, DCGM_POWER, DCGM_ENERGY]);
+
+/** Fast path for label sets without escapes (what exporters print): `k="v"` pairs by regex. */
+const SIMPLE_LABEL = /([A-Za-z_][A-Za-z0-9_]*)="([^"\\]*)"/g;
+
+/**
+ * Parses Prometheus text exposition into samples; comments and HELP/TYPE lines are skipped. With
+ * `only`, series of other metric names are skipped before their labels are parsed (scrapes carry
+ * dozens of metrics the feeder does not use).
+ */
+export function parsePrometheusText(
+  text: string,
+  only?: ReadonlySet<string>,
+): { samples: PromSample[]; errors: string[] } {
   const samples: PromSample[] = [];
   const errors: string[] = [];
   const lines = text.split(/\r?\n/);
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n].trim();
-    if (line === "" || line.startsWith("#")) continue;
+    if (line === "" || line.charCodeAt(0) === 35 /* # */) continue;
+    if (only) {
+      const end = line.search(/[{\s]/);
+      if (!only.has(end < 0 ? line : line.slice(0, end))) continue;
+    }
     try {
       let name: string;
       let labels: Record<string, string> = {};
@@ -65,7 +81,11 @@ export function parsePrometheusText(text: string): { samples: PromSample[]; erro
         name = line.slice(0, brace);
         const close = line.lastIndexOf("}");
         if (close < brace) throw new Error(`line ${n + 1}: unterminated label set`);
-        labels = parseLabels(line.slice(brace + 1, close), n + 1);
+        const body = line.slice(brace + 1, close);
+        if (body.includes("\\")) labels = parseLabels(body, n + 1);
+        else {
+          for (const m of body.matchAll(SIMPLE_LABEL)) labels[m[1]] = m[2];
+        }
         rest = line.slice(close + 1).trim();
       } else {
         if (space < 0) throw new Error(`line ${n + 1}: no value`);
@@ -96,7 +116,7 @@ export function parsePrometheusText(text: string): { samples: PromSample[]; erro
  * prints them for blank fields) count as missing.
  */
 export function parseDcgm(text: string, scrapeTimeMs: number): { samples: GpuSample[]; errors: string[] } {
-  const { samples: prom, errors } = parsePrometheusText(text);
+  const { samples: prom, errors } = scanDcgmSeries(text);
   const byUuid = new Map<string, GpuSample>();
   for (const s of prom) {
     if (s.name !== DCGM_UTIL && s.name !== DCGM_POWER && s.name !== DCGM_ENERGY) continue;
@@ -117,6 +137,56 @@ export function parseDcgm(text: string, scrapeTimeMs: number): { samples: GpuSam
     else g.energyCounterJ = millijoulesToJoules(s.value);
   }
   return { samples: [...byUuid.values()], errors };
+}
+
+/**
+ * The DCGM hot path: one pass over the scrape that keeps only the three series the feeder uses and
+ * reads just their `UUID` and `modelName` labels with indexOf (no label map). A line with an escape
+ * in its labels, or one the fast scan cannot read, goes through the full parser.
+ */
+function scanDcgmSeries(text: string): { samples: PromSample[]; errors: string[] } {
+  const samples: PromSample[] = [];
+  const errors: string[] = [];
+  let start = 0;
+  let n = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    n++;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (line === "" || line.charCodeAt(0) === 35 /* # */) continue;
+    const brace = line.indexOf("{");
+    const name = brace < 0 ? line.slice(0, line.search(/\s/)) : line.slice(0, brace);
+    if (!DCGM_WANTED.has(name)) continue;
+    const close = line.lastIndexOf("}");
+    if (brace < 0 || close < brace || line.includes("\\", brace)) {
+      const full = parsePrometheusText(line);
+      samples.push(...full.samples);
+      errors.push(...full.errors.map((e) => e.replace(/^line 1/, `line ${n}`)));
+      continue;
+    }
+    const labels: Record<string, string> = {};
+    for (const key of ["UUID", "gpu", "modelName"]) {
+      const at = line.indexOf(`${key}="`, brace);
+      if (at < 0 || at > close || (line[at - 1] !== "{" && line[at - 1] !== "," && line[at - 1] !== " ")) continue;
+      const from = at + key.length + 2;
+      labels[key] = line.slice(from, line.indexOf('"', from));
+    }
+    const parts = line
+      .slice(close + 1)
+      .trim()
+      .split(/\s+/);
+    const value = Number(parts[0]);
+    if (parts[0] === "" || (Number.isNaN(value) && parts[0] !== "NaN")) {
+      errors.push(`line ${n}: bad value "${parts[0]}"`);
+      continue;
+    }
+    const sample: PromSample = { name, labels, value };
+    if (parts[1] !== undefined && Number.isFinite(Number(parts[1]))) sample.timestampMs = Number(parts[1]);
+    samples.push(sample);
+  }
+  return { samples, errors };
 }
 
 export type DcgmSpec = { mode: "http"; url: string; timeoutMs: number } | { mode: "file"; path: string };

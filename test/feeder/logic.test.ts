@@ -17,7 +17,7 @@ import { FileStateStore, emptyState, writeFileAtomic } from "../../feeder/state"
 import { GpuSimulator, renderDcgm, renderNvidiaSmiCsv } from "../../feeder/sources/simulator";
 import { parseDcgm } from "../../feeder/sources/dcgm";
 import { parseNvidiaSmiCsv } from "../../feeder/sources/nvidiaSmi";
-import { encodeSubmit, orderReadings } from "../../feeder/payload";
+import { encodeSubmit, encodeSubmitReference, orderReadings } from "../../feeder/payload";
 import { IUsageOracle__factory } from "../../typechain-types";
 import type { GpuSample } from "../../feeder/types";
 
@@ -356,6 +356,21 @@ describe("feeder: payload", function () {
     it("orders readings by asset id and refuses two readings of one asset", function () {
       expect(orderReadings([r(3n), r(1n), r(2n)]).map((x) => x.assetId)).to.deep.equal([1n, 2n, 3n]);
       expect(() => orderReadings([r(3n), r(3n)])).to.throw(/two readings for asset 3/);
+    });
+    it("encodes exactly as ethers' ABI coder does, for any number of readings and signatures", function () {
+      const big = {
+        assetId: 2n ** 200n,
+        timestamp: 2n ** 64n - 1n,
+        busyGpuSeconds: 0n,
+        availableGpuSeconds: 77n,
+        energyJ: 123456789n,
+      };
+      for (const rs of [[], [r(1n)], [r(1n), big, r(9n)]]) {
+        for (const sigs of [[], ["0x" + "ab".repeat(65)], ["0x" + "11".repeat(65), "0x" + "22".repeat(64), "0x"]]) {
+          expect(encodeSubmit(3n, rs, sigs)).to.equal(encodeSubmitReference(3n, rs, sigs));
+        }
+      }
+      expect(() => encodeSubmit(3n, [{ ...big, timestamp: 2n ** 64n }], [])).to.throw(RangeError);
     });
     it("encodes the submit call the oracle ABI decodes", function () {
       const data = encodeSubmit(4n, [r(1n), r(2n)], ["0x" + "11".repeat(65)]);

@@ -227,6 +227,12 @@ describe("feeder: DCGM exporter parser", function () {
         },
       ]);
     });
+    it("reads series whose labels carry escapes through the full parser", function () {
+      const text = `DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="${U0}",modelName="H100 \\"SXM\\""} 250.5 1710408413000\n`;
+      const { samples, errors } = parseDcgm(text, 1000);
+      expect(errors).to.deep.equal([]);
+      expect(samples).to.deep.equal([{ uuid: U0, timeMs: 1710408413000, model: 'H100 "SXM"', powerW: 250.5 }]);
+    });
     it("treats NaN values as missing and reports series without a UUID", function () {
       const text = `DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="${U0}"} NaN\nDCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="${U0}"} 100\nDCGM_FI_DEV_GPU_UTIL{gpu="3"} 5\n`;
       const { samples, errors } = parseDcgm(text, 1000);
