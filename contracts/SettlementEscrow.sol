@@ -508,10 +508,8 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     /// @dev Credits the lease's pending charge to the NFT's current owner.
     function _release(uint256 leaseId, Lease storage lease, address token) private {
         uint96 amount = lease.pending;
-        address payee = _payee(lease);
         lease.pending = 0;
-        lease.charged += amount;
-        _withdrawable[payee][token] += amount;
+        address payee = _payToProvider(lease, token, amount);
         emit ChargeReleased(leaseId, payee, token, amount);
     }
 
@@ -537,24 +535,25 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
             lease.refunded += uint96(toLessee);
             _withdrawable[lease.lessee][token] += toLessee;
         }
-        if (toPayee != 0) {
-            lease.charged += uint96(toPayee);
-            _withdrawable[_payee(lease)][token] += toPayee;
-        }
+        if (toPayee != 0) _payToProvider(lease, token, uint96(toPayee));
         emit DisputeResolved(leaseId, msg.sender, toLessee, toPayee, byTimeout);
     }
 
-    /// @dev The NFT's current owner; the lessee when the asset has been burned (nobody else can be paid).
-    function _payee(Lease storage lease) private view returns (address) {
+    /// @dev Credits `amount` to the NFT's current owner as charged. When the asset has been burned
+    /// nobody else can be paid: the amount goes back to the lessee and counts as refunded.
+    function _payToProvider(Lease storage lease, address token, uint96 amount) private returns (address payee) {
         try nft.ownerOf(lease.assetId) returns (address owner) {
-            return owner;
+            payee = owner;
+            lease.charged += amount;
         } catch (bytes memory reason) {
             if (reason.length < 4 || bytes4(reason) != IERC721Errors.ERC721NonexistentToken.selector) {
                 // Anything but "burned" is unexpected: bubble it up rather than misdirect funds.
                 LowLevelCall.bubbleRevert(reason);
             }
-            return lease.lessee;
+            payee = lease.lessee;
+            lease.refunded += amount;
         }
+        _withdrawable[payee][token] += amount;
     }
 
     /// @dev Pulls exactly `amount` of `token` from `from`; refuses a token that delivers less.

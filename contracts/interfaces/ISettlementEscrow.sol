@@ -202,7 +202,7 @@ interface ISettlementEscrow {
     );
     /// @notice Emitted when a pending charge becomes the payee's withdrawable balance.
     /// @param leaseId The lease.
-    /// @param payee The NFT's owner at release.
+    /// @param payee The NFT's owner at release (the lessee, as a refund, if the NFT was burned).
     /// @param token The token.
     /// @param amount Amount credited.
     event ChargeReleased(uint256 indexed leaseId, address indexed payee, address indexed token, uint256 amount);
