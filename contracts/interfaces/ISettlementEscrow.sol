@@ -388,6 +388,17 @@ interface ISettlementEscrow {
     /// @return The lease.
     function leaseOf(uint256 leaseId) external view returns (Lease memory);
 
+    /// @notice Per-lease accounting: deposited = charged + refunded + held. `held` (balance + pending +
+    /// disputed) is what the escrow still holds for the lease. Reverts `UnknownLease` for unknown ids.
+    /// @param leaseId The lease.
+    /// @return deposited Opening deposit plus top-ups (the sum of the other three).
+    /// @return charged Credited to the payee.
+    /// @return refunded Credited back to the lessee.
+    /// @return held Still held by the escrow for the lease.
+    function accountingOf(
+        uint256 leaseId
+    ) external view returns (uint256 deposited, uint256 charged, uint256 refunded, uint256 held);
+
     /// @notice Number of leases ever opened; lease ids run from 1 to this.
     /// @return The count.
     function leaseCount() external view returns (uint256);
