@@ -421,7 +421,8 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         uint256 deposit,
         Meter memory baseline
     ) private returns (uint256 leaseId, uint64 endTime) {
-        leaseId = _nextLeaseId++;
+        leaseId = _nextLeaseId;
+        _nextLeaseId = leaseId + 1;
         uint64 startTime = uint64(block.timestamp);
         endTime = startTime + durationSeconds;
         uint96 deposit96 = deposit.toUint96();
