@@ -154,6 +154,22 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
         nft.safeTransferFrom(address(this), to, id);
     }
 
+    /// @inheritdoc IERC20
+    /// @dev Harvests first when the escrow holds revenue for the vault (see `_update`).
+    function transfer(address to, uint256 value) public override(ERC20Upgradeable, IERC20) nonReentrant returns (bool) {
+        return super.transfer(to, value);
+    }
+
+    /// @inheritdoc IERC20
+    /// @dev Harvests first when the escrow holds revenue for the vault (see `_update`).
+    function transferFrom(
+        address from,
+        address to,
+        uint256 value
+    ) public override(ERC20Upgradeable, IERC20) nonReentrant returns (bool) {
+        return super.transferFrom(from, to, value);
+    }
+
     /// @inheritdoc IERC20Metadata
     function name() public view override(ERC20Upgradeable, IERC20Metadata) returns (string memory) {
         return string.concat("GPU Asset #", Strings.toString(assetId()), " Revenue Share");
@@ -283,7 +299,14 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
 
     /// @dev Every balance change (mint, burn, transfer) settles both sides at the current index first.
     /// Replaces the parent's bookkeeping: balances and the supply live in `_holders` and `_supply`.
+    /// A transfer first harvests any revenue the escrow already holds for the vault, so that revenue
+    /// goes to the holders before the transfer: buying just before a harvest buys none of it.
     function _update(address from, address to, uint256 value) internal override {
+        if (from != address(0) && to != address(0)) {
+            // Interactions before effects, deliberately: see above. `transfer` and `transferFrom`
+            // hold the reentrancy guard.
+            if (escrow.withdrawable(address(this), _revenueToken()) != 0) _harvest();
+        }
         uint160 index = _accumulator.revenuePerShareScaled;
         if (from == address(0)) {
             _supply.totalShares = (_supply.totalShares + value).toUint96();

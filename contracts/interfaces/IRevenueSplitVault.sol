@@ -12,7 +12,9 @@ import { LeaseTerms } from "../types/EscrowTypes.sol";
 /// NFT's owner the vault is the escrow's payee: `harvest` pulls its escrow balance and raises a
 /// revenue-per-share index; each holder `claim`s its pro-rata part. Every share balance change
 /// settles both sides first, so shares carry no claim on revenue harvested before they arrived and
-/// keep none after they leave. A holder of the entire supply may `redeem` the NFT.
+/// keep none after they leave. A share transfer first harvests any revenue the escrow holds for the
+/// vault, so buying shares never buys revenue already credited to the vault. A holder of the entire
+/// supply may `redeem` the NFT.
 /// @dev Deployed only as an EIP-1167 clone by RevenueSplitVaultFactory, which initializes it in the
 /// same transaction. Per-vault configuration (asset id, revenue token, manager) lives in the clone's
 /// immutable arguments, not in storage. All gas costs are independent of the number of holders.
