@@ -286,7 +286,8 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
         emit RevenueHarvested(msg.sender, amount, acc.revenuePerShareScaled, acc.carryScaled);
     }
 
-    /// @dev Credits `account` with what its shares earned since its last settlement.
+    /// @dev Credits `account` with what its shares earned since its last settlement and moves its
+    /// snapshot to `index` (in storage). Returns the settled holder state.
     function _settle(address account, uint160 index) private returns (Holder memory holder) {
         holder = _holders[account];
         if (holder.revenuePerShareScaled != index) {
@@ -294,6 +295,7 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
                 _accruedScaled[account] += RevenueShareMath.earned(holder.shares, index, holder.revenuePerShareScaled);
             }
             holder.revenuePerShareScaled = index;
+            _holders[account] = holder;
         }
     }
 

@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC721 } from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import { ISettlementEscrow } from "../interfaces/ISettlementEscrow.sol";
 import { LeaseTerms } from "../types/EscrowTypes.sol";
 
 /// @title MockVaultEscrow
@@ -12,8 +11,10 @@ import { LeaseTerms } from "../types/EscrowTypes.sol";
 /// `leaseTermsOf`, `withdraw`, `withdrawable`) over real token balances, so RevenueSplitVault unit
 /// tests can credit revenue directly without leases and oracle readings. The end-to-end vault tests
 /// run against the real SettlementEscrow.
-/// @dev Warning: test-only; anyone can credit any account. Never deploy to any network.
-contract MockVaultEscrow is ISettlementEscrow {
+/// @dev Warning: test-only; anyone can credit any account. Never deploy to any network. It does not
+/// inherit ISettlementEscrow (which also declares the lease lifecycle); the four functions match its
+/// selectors, so the vault calls it through that interface unchanged.
+contract MockVaultEscrow {
     using SafeERC20 for IERC20;
 
     /// @notice Raised when the caller is neither the asset's owner nor its approved operator.
@@ -39,7 +40,7 @@ contract MockVaultEscrow is ISettlementEscrow {
         nft = nft_;
     }
 
-    /// @inheritdoc ISettlementEscrow
+    /// @notice As ISettlementEscrow.setLeaseTerms, without validation beyond the caller.
     function setLeaseTerms(uint256 assetId, LeaseTerms calldata terms) external {
         address owner = nft.ownerOf(assetId);
         if (msg.sender != owner && !nft.isApprovedForAll(owner, msg.sender) && nft.getApproved(assetId) != msg.sender) {
@@ -49,7 +50,7 @@ contract MockVaultEscrow is ISettlementEscrow {
         emit LeaseTermsSet(assetId, terms.token);
     }
 
-    /// @inheritdoc ISettlementEscrow
+    /// @notice As ISettlementEscrow.leaseTermsOf.
     function leaseTermsOf(uint256 assetId) external view returns (LeaseTerms memory) {
         return _terms[assetId];
     }
@@ -64,7 +65,7 @@ contract MockVaultEscrow is ISettlementEscrow {
         emit Credited(account, token, amount);
     }
 
-    /// @inheritdoc ISettlementEscrow
+    /// @notice As ISettlementEscrow.withdraw: pays the caller's whole balance (zero allowed).
     function withdraw(address token, address to) external returns (uint256 amount) {
         amount = _balances[msg.sender][token];
         _balances[msg.sender][token] = 0;
@@ -72,7 +73,7 @@ contract MockVaultEscrow is ISettlementEscrow {
         if (amount != 0) IERC20(token).safeTransfer(to, amount);
     }
 
-    /// @inheritdoc ISettlementEscrow
+    /// @notice As ISettlementEscrow.withdrawable.
     function withdrawable(address account, address token) external view returns (uint256) {
         return _balances[account][token];
     }

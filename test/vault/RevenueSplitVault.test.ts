@@ -36,7 +36,9 @@ describe("RevenueSplitVault", function () {
     it("lets the manager change the terms, including to a usage-only price", async function () {
       const { vault, escrow, usdc, manager, assetId } = await loadFixture(vaultFixture);
       await vault.connect(manager).setLeaseTerms(leaseTerms(await usdc.getAddress()));
-      await vault.connect(manager).setLeaseTerms(leaseTerms(await usdc.getAddress(), { reservationPricePerGpuHour: 0n }));
+      await vault
+        .connect(manager)
+        .setLeaseTerms(leaseTerms(await usdc.getAddress(), { reservationPricePerGpuHour: 0n }));
       expect((await escrow.leaseTermsOf(assetId)).reservationPricePerGpuHour).to.equal(0n);
     });
 
@@ -120,14 +122,18 @@ describe("RevenueSplitVault", function () {
       const { vault, usdc, funder, alice } = await loadFixture(vaultFixture);
       await usdc.mint(funder.address, 100n);
       await usdc.connect(funder).transfer(await vault.getAddress(), 100n);
-      await expect(vault.harvest()).to.emit(vault, "RevenueHarvested").withArgs(funder.address, 100n, indexFor(100n), 0n);
+      await expect(vault.connect(funder).harvest())
+        .to.emit(vault, "RevenueHarvested")
+        .withArgs(funder.address, 100n, indexFor(100n), 0n);
       expect(await vault.claimable(alice.address)).to.equal(50n);
     });
 
     it("does not lose 1 base unit over a supply of 1e27 shares", async function () {
       const { factory, usdc, escrow, originator, manager, alice, funder, assetId } = await loadFixture(deployedFixture);
       const supply = 10n ** 27n;
-      await factory.connect(originator).createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [supply]);
+      await factory
+        .connect(originator)
+        .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [supply]);
       const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), alice);
       await usdc.mint(funder.address, 1n);
       await usdc.connect(funder).approve(await escrow.getAddress(), 1n);
@@ -143,7 +149,13 @@ describe("RevenueSplitVault", function () {
       // 3 shares: 1 unit gives each 1e30/3 scaled, carry 1e30 mod 3 = 1.
       await factory
         .connect(originator)
-        .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address, bob.address, carol.address], [1n, 1n, 1n]);
+        .createVault(
+          assetId,
+          await usdc.getAddress(),
+          manager.address,
+          [alice.address, bob.address, carol.address],
+          [1n, 1n, 1n],
+        );
       const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), funder);
       const pay = async (amount: bigint) => {
         await usdc.mint(funder.address, amount);
@@ -177,7 +189,9 @@ describe("RevenueSplitVault", function () {
     it("pays the caller's claimable revenue to itself", async function () {
       const { vault, usdc, alice } = await loadFixture(harvestedFixture);
       const tx = vault.connect(alice).claim(alice.address);
-      await expect(tx).to.emit(vault, "RevenueClaimed").withArgs(alice.address, alice.address, 500n * ONE_USDC);
+      await expect(tx)
+        .to.emit(vault, "RevenueClaimed")
+        .withArgs(alice.address, alice.address, 500n * ONE_USDC);
       await expect(tx).to.changeTokenBalances(usdc, [vault, alice], [-500n * ONE_USDC, 500n * ONE_USDC]);
       expect(await vault.claimable(alice.address)).to.equal(0n);
       expect(await vault.totalClaimed()).to.equal(500n * ONE_USDC);
@@ -186,7 +200,9 @@ describe("RevenueSplitVault", function () {
     it("pays to another address", async function () {
       const { vault, usdc, bob, dave } = await loadFixture(harvestedFixture);
       const tx = vault.connect(bob).claim(dave.address);
-      await expect(tx).to.emit(vault, "RevenueClaimed").withArgs(bob.address, dave.address, 300n * ONE_USDC);
+      await expect(tx)
+        .to.emit(vault, "RevenueClaimed")
+        .withArgs(bob.address, dave.address, 300n * ONE_USDC);
       await expect(tx).to.changeTokenBalances(usdc, [vault, bob, dave], [-300n * ONE_USDC, 0n, 300n * ONE_USDC]);
     });
 
@@ -231,7 +247,11 @@ describe("RevenueSplitVault", function () {
       it("lets the blocklisted holder claim to another address", async function () {
         const { vault, token, alice, dave } = await loadFixture(blocklistFixture);
         await token.setBlocklisted(alice.address, true);
-        await expect(vault.connect(alice).claim(dave.address)).to.changeTokenBalances(token, [vault, dave], [-50n, 50n]);
+        await expect(vault.connect(alice).claim(dave.address)).to.changeTokenBalances(
+          token,
+          [vault, dave],
+          [-50n, 50n],
+        );
       });
 
       it("does not stop the blocklisted holder's shares from moving or others from harvesting", async function () {
@@ -322,11 +342,9 @@ describe("RevenueSplitVault", function () {
         .to.emit(vault, "Approval")
         .withArgs(alice.address, dave.address, 5n * ONE_SHARE);
       expect(await vault.nonces(alice.address)).to.equal(1n);
-      await expect(vault.connect(dave).transferFrom(alice.address, dave.address, 5n * ONE_SHARE)).to.changeTokenBalances(
-        vault,
-        [alice, dave],
-        [-5n * ONE_SHARE, 5n * ONE_SHARE],
-      );
+      await expect(
+        vault.connect(dave).transferFrom(alice.address, dave.address, 5n * ONE_SHARE),
+      ).to.changeTokenBalances(vault, [alice, dave], [-5n * ONE_SHARE, 5n * ONE_SHARE]);
       const domain = await vault.eip712Domain();
       expect(domain.name).to.equal("GPU Asset #1 Revenue Share");
     });
@@ -371,7 +389,9 @@ describe("RevenueSplitVault", function () {
       const tx = vault.connect(alice).redeem(dave.address);
       await expect(tx).to.emit(vault, "Redeemed").withArgs(alice.address, dave.address, assetId, SUPPLY);
       await expect(tx).to.emit(vault, "Transfer").withArgs(alice.address, ethers.ZeroAddress, SUPPLY);
-      await expect(tx).to.emit(nft, "Transfer").withArgs(await vault.getAddress(), dave.address, assetId);
+      await expect(tx)
+        .to.emit(nft, "Transfer")
+        .withArgs(await vault.getAddress(), dave.address, assetId);
       await expect(tx).to.changeTokenBalances(usdc, [escrow, vault], [-40n * ONE_USDC, 40n * ONE_USDC]);
       expect(await nft.ownerOf(assetId)).to.equal(dave.address);
       expect(await vault.totalSupply()).to.equal(0n);
@@ -398,7 +418,9 @@ describe("RevenueSplitVault", function () {
     it("keeps a live lease running: the lessee stays the user", async function () {
       const { factory, nft, usdc, originator, manager, alice, dave, lessee, assetId, expires } =
         await loadFixture(leasedFixture);
-      await factory.connect(originator).createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]);
+      await factory
+        .connect(originator)
+        .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]);
       const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), alice);
       await vault.redeem(dave.address);
       expect(await nft.ownerOf(assetId)).to.equal(dave.address);

@@ -86,9 +86,7 @@ export async function vaultFixture() {
   const { factory, originator, usdc, manager, alice, bob, carol, assetId } = base;
   const holders = [alice.address, bob.address, carol.address];
   const amounts = [50n * ONE_SHARE, 30n * ONE_SHARE, 20n * ONE_SHARE];
-  await factory
-    .connect(originator)
-    .createVault(assetId, await usdc.getAddress(), manager.address, holders, amounts);
+  await factory.connect(originator).createVault(assetId, await usdc.getAddress(), manager.address, holders, amounts);
   const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), originator);
   /** Credits the vault `amount` USDC base units in the escrow (as settled lease revenue would). */
   async function payVault(amount: bigint) {
