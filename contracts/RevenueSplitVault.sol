@@ -35,25 +35,19 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
         uint160 revenuePerShareScaled;
     }
 
-    /// @notice The accumulator.
+    /// @notice The index and the supply: read by every transfer, written by harvests.
     struct Accumulator {
         // slot 0
         uint160 revenuePerShareScaled;
-        uint96 carryScaled; // < totalShares, so it fits the supply's width
-    }
-
-    /// @notice The share supply and the redeemer.
-    struct Supply {
-        // slot 0
         uint96 totalShares;
-        address redeemer;
     }
 
-    /// @notice Lifetime revenue totals, in base units.
-    struct Totals {
+    /// @notice What claims write: the undistributed carry (which also takes each claimer's sub-unit
+    /// remainder, so a claim writes no per-holder slot) and the claimed total.
+    struct Ledger {
         // slot 0
-        uint128 harvested;
-        uint128 claimed;
+        uint128 carryScaled; // < totalShares + (claims since the last harvest) × PRECISION
+        uint128 totalClaimed; // base units
     }
 
     /// @inheritdoc IRevenueSplitVault
@@ -67,8 +61,9 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
     ISettlementEscrow public immutable escrow;
 
     Accumulator private _accumulator;
-    Supply private _supply;
-    Totals private _totals;
+    Ledger private _ledger;
+    uint256 private _totalHarvested;
+    address private _redeemer;
     mapping(address account => Holder) private _holders;
     mapping(address account => uint256 accruedScaled) private _accruedScaled;
 
@@ -91,7 +86,7 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
     function initialize(address[] calldata holders, uint256[] calldata amounts) external {
         // Checks
         if (msg.sender != factory) revert CallerNotFactory(msg.sender);
-        uint256 existing = _supply.totalShares;
+        uint256 existing = _accumulator.totalShares;
         if (existing != 0) revert AlreadyInitialized(existing);
         uint256 count = holders.length;
         if (count == 0 || count != amounts.length) revert InvalidAllocation(count, amounts.length);
@@ -123,13 +118,26 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
     function claim(address to) external nonReentrant returns (uint256 amount) {
         // Checks
         if (to == address(0)) revert InvalidRecipient(to);
-        _settle(msg.sender, _accumulator.revenuePerShareScaled);
+        Holder memory holder = _holders[msg.sender];
+        uint160 index = _accumulator.revenuePerShareScaled;
+        uint256 stored = _accruedScaled[msg.sender];
         uint256 remainderScaled;
-        (amount, remainderScaled) = RevenueShareMath.split(_accruedScaled[msg.sender]);
+        (amount, remainderScaled) = RevenueShareMath.split(
+            stored + RevenueShareMath.earned(holder.shares, index, holder.revenuePerShareScaled)
+        );
         if (amount == 0) revert NothingToClaim(msg.sender);
-        // Effects
-        _accruedScaled[msg.sender] = remainderScaled;
-        _totals.claimed += amount.toUint128();
+        // Effects: the holder is settled at `index` and its sub-unit remainder joins the carry, which
+        // the next harvest hands out to all holders (rounding favours the vault, nothing is lost).
+        if (holder.revenuePerShareScaled != index) {
+            holder.revenuePerShareScaled = index;
+            _holders[msg.sender] = holder;
+        }
+        if (stored != 0) _accruedScaled[msg.sender] = 0;
+        Ledger memory ledger = _ledger;
+        _ledger = Ledger({
+            carryScaled: (ledger.carryScaled + remainderScaled).toUint128(),
+            totalClaimed: (ledger.totalClaimed + amount).toUint128()
+        });
         emit RevenueClaimed(msg.sender, to, amount);
         // Interactions
         IERC20(_revenueToken()).safeTransfer(to, amount);
@@ -140,14 +148,14 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
         // Checks
         if (to == address(0)) revert InvalidRecipient(to);
         uint256 shares = _holders[msg.sender].shares;
-        uint256 supply = _supply.totalShares;
+        uint256 supply = _accumulator.totalShares;
         if (shares != supply) revert NotWholeSupply(msg.sender, shares, supply);
         // Interactions first, deliberately: pulling the escrow balance before the burn credits it to
         // the redeemer's shares. The escrow is a trusted system contract and the guard is held.
         _harvest();
         // Effects
         _burn(msg.sender, shares);
-        _supply.redeemer = msg.sender;
+        _redeemer = msg.sender;
         uint256 id = assetId();
         emit Redeemed(msg.sender, to, id, shares);
         // Interactions
@@ -182,7 +190,7 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
 
     /// @inheritdoc IERC20
     function totalSupply() public view override(ERC20Upgradeable, IERC20) returns (uint256) {
-        return _supply.totalShares;
+        return _accumulator.totalShares;
     }
 
     /// @inheritdoc IERC20
@@ -230,17 +238,17 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
 
     /// @inheritdoc IRevenueSplitVault
     function undistributedScaled() external view returns (uint256) {
-        return _accumulator.carryScaled;
+        return _ledger.carryScaled;
     }
 
     /// @inheritdoc IRevenueSplitVault
     function totalHarvested() external view returns (uint256) {
-        return _totals.harvested;
+        return _totalHarvested;
     }
 
     /// @inheritdoc IRevenueSplitVault
     function totalClaimed() external view returns (uint256) {
-        return _totals.claimed;
+        return _ledger.totalClaimed;
     }
 
     /// @inheritdoc IRevenueSplitVault
@@ -250,7 +258,7 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
 
     /// @inheritdoc IRevenueSplitVault
     function redeemedBy() external view returns (address) {
-        return _supply.redeemer;
+        return _redeemer;
     }
 
     /// @dev Withdraws the escrow balance and distributes the vault's unowed revenue-token balance.
@@ -260,30 +268,34 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
         // Interactions first, deliberately: the amount to distribute is what actually arrived, read
         // after the withdrawal. Every caller holds the reentrancy guard.
         escrow.withdraw(address(token), address(this));
-        Totals memory totals = _totals;
-        uint256 owed = totals.harvested - totals.claimed;
+        uint256 harvested = _totalHarvested;
+        Ledger memory ledger = _ledger;
+        uint256 owed = harvested - ledger.totalClaimed;
         uint256 balance = token.balanceOf(address(this));
         amount = balance > owed ? balance - owed : 0;
         if (amount == 0) return 0;
         // Effects
-        Supply memory supply = _supply;
         Accumulator memory acc = _accumulator;
-        if (supply.totalShares == 0) {
+        if (acc.totalShares == 0) {
             // Redeemed: whatever still reaches the vault belongs to the redeemer.
-            if (supply.redeemer == address(0)) revert NoShareholders();
-            _accruedScaled[supply.redeemer] += amount * PRECISION;
+            address redeemer = _redeemer;
+            if (redeemer == address(0)) revert NoShareholders();
+            _accruedScaled[redeemer] += amount * PRECISION;
         } else {
             (uint256 index, uint256 carry) = RevenueShareMath.distribute(
                 acc.revenuePerShareScaled,
-                acc.carryScaled,
+                ledger.carryScaled,
                 amount,
-                supply.totalShares
+                acc.totalShares
             );
-            acc = Accumulator({ revenuePerShareScaled: index.toUint160(), carryScaled: uint96(carry) });
+            acc.revenuePerShareScaled = index.toUint160();
             _accumulator = acc;
+            // Cannot overflow: the new carry is below the supply, which fits in 96 bits.
+            ledger.carryScaled = uint128(carry);
+            _ledger = ledger;
         }
-        _totals.harvested = (totals.harvested + amount).toUint128();
-        emit RevenueHarvested(msg.sender, amount, acc.revenuePerShareScaled, acc.carryScaled);
+        _totalHarvested = harvested + amount;
+        emit RevenueHarvested(msg.sender, amount, acc.revenuePerShareScaled, ledger.carryScaled);
     }
 
     /// @dev Credits `account` with what its shares earned since its last settlement and moves its
@@ -300,7 +312,7 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
     }
 
     /// @dev Every balance change (mint, burn, transfer) settles both sides at the current index first.
-    /// Replaces the parent's bookkeeping: balances and the supply live in `_holders` and `_supply`.
+    /// Replaces the parent's bookkeeping: balances and the supply live in `_holders` and `_accumulator`.
     /// A transfer first harvests any revenue the escrow already holds for the vault, so that revenue
     /// goes to the holders before the transfer: buying just before a harvest buys none of it.
     function _update(address from, address to, uint256 value) internal override {
@@ -311,7 +323,7 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
         }
         uint160 index = _accumulator.revenuePerShareScaled;
         if (from == address(0)) {
-            _supply.totalShares = (_supply.totalShares + value).toUint96();
+            _accumulator.totalShares = (_accumulator.totalShares + value).toUint96();
         } else {
             Holder memory sender = _settle(from, index);
             if (sender.shares < value) revert ERC20InsufficientBalance(from, sender.shares, value);
@@ -324,7 +336,7 @@ contract RevenueSplitVault is IRevenueSplitVault, ERC20PermitUpgradeable, Reentr
         if (to == address(0)) {
             // Cannot underflow: the burnt shares were part of the supply.
             unchecked {
-                _supply.totalShares -= uint96(value);
+                _accumulator.totalShares -= uint96(value);
             }
         } else {
             Holder memory recipient = _settle(to, index);

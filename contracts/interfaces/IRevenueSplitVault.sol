@@ -111,6 +111,8 @@ interface IRevenueSplitVault is IERC20Metadata, IERC20Permit {
     function harvest() external returns (uint256 amount);
 
     /// @notice Pays the caller's whole claimable revenue to `to`. Never blocked by other holders.
+    /// @dev Pays whole base units (rounded down); the caller's sub-unit remainder joins the carry
+    /// (`undistributedScaled`) and goes to all holders with the next harvest.
     /// @param to Recipient (a holder blocklisted by the token can name another address).
     /// @return amount Amount paid, in base units.
     function claim(address to) external returns (uint256 amount);
@@ -151,7 +153,7 @@ interface IRevenueSplitVault is IERC20Metadata, IERC20Permit {
     function claimable(address account) external view returns (uint256);
 
     /// @notice The exact entitlement of `account`, scaled by `PRECISION`; `claimable` is its integer
-    /// part, the rest (under one base unit) is the holder's dust, kept for later.
+    /// part. The rest (under one base unit) stays the holder's until it claims, when it joins the carry.
     /// @param account The holder.
     /// @return Entitlement, scaled.
     function accruedScaled(address account) external view returns (uint256);
@@ -161,7 +163,9 @@ interface IRevenueSplitVault is IERC20Metadata, IERC20Permit {
     function revenuePerShareScaled() external view returns (uint256);
 
     /// @notice Revenue harvested but not yet assigned to anyone (the accumulator's carry), scaled by
-    /// `PRECISION`; always less than one base unit; it goes out with the next harvest.
+    /// `PRECISION`: the division remainder of the last harvest (under supply / 1e30 base units, i.e.
+    /// under 0.08 of a unit) plus the sub-unit remainders of claims since then (each under one unit).
+    /// The next harvest hands it out with the new revenue.
     /// @return The carry, scaled.
     function undistributedScaled() external view returns (uint256);
 

@@ -175,6 +175,45 @@ describe("RevenueSplitVault", function () {
       }
     });
 
+    it("takes a claimer's sub-unit remainder into the carry and hands it out with the next harvest", async function () {
+      const { factory, usdc, escrow, originator, manager, alice, bob, carol, funder, assetId } =
+        await loadFixture(deployedFixture);
+      await factory
+        .connect(originator)
+        .createVault(
+          assetId,
+          await usdc.getAddress(),
+          manager.address,
+          [alice.address, bob.address, carol.address],
+          [1n, 1n, 1n],
+        );
+      const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), funder);
+      const pay = async (amount: bigint) => {
+        await usdc.mint(funder.address, amount);
+        await usdc.connect(funder).approve(await escrow.getAddress(), amount);
+        await escrow.connect(funder).credit(await vault.getAddress(), await usdc.getAddress(), amount);
+        await vault.harvest();
+      };
+      await pay(4n); // each holder: 4/3 units
+      const index = (4n * PRECISION) / 3n;
+      const carry = (4n * PRECISION) % 3n;
+      await expect(vault.connect(alice).claim(alice.address)).to.changeTokenBalances(usdc, [vault, alice], [-1n, 1n]);
+      expect(await vault.accruedScaled(alice.address)).to.equal(0n);
+      expect(await vault.undistributedScaled()).to.equal(carry + (index % PRECISION));
+      await pay(1n);
+      // (1 unit + carry) over 3 shares: 1/3 + 1/9 (alice's third of a unit, shared by all) + ...
+      const index2 = index + (PRECISION + carry + (index % PRECISION)) / 3n;
+      expect(await vault.revenuePerShareScaled()).to.equal(index2);
+      expect(await vault.claimable(bob.address)).to.equal(index2 / PRECISION);
+      const total =
+        (await vault.totalClaimed()) * PRECISION +
+        (await vault.accruedScaled(alice.address)) +
+        (await vault.accruedScaled(bob.address)) +
+        (await vault.accruedScaled(carol.address)) +
+        (await vault.undistributedScaled());
+      expect(total).to.equal(5n * PRECISION);
+    });
+
     it("reverts NothingToHarvest when there is no new revenue, changing nothing", async function () {
       const { vault, usdc } = await loadFixture(harvestedFixture);
       const before = await vault.revenuePerShareScaled();

@@ -55,7 +55,24 @@ async function systemFixture() {
   await vault.connect(manager).setLeaseTerms(leaseTerms(await usdc.getAddress()));
   const t0 = BigInt(await time.latest());
   await oracle.put(assetId, t0, 0n, 0n);
-  return { admin, originator, manager, alice, bob, carol, lessee, stranger, nft, oracle, escrow, usdc, factory, vault, assetId, t0 };
+  return {
+    admin,
+    originator,
+    manager,
+    alice,
+    bob,
+    carol,
+    lessee,
+    stranger,
+    nft,
+    oracle,
+    escrow,
+    usdc,
+    factory,
+    vault,
+    assetId,
+    t0,
+  };
 }
 
 /** A 2-day lease opened by the lessee with a 1,000 USDC deposit. */
@@ -96,9 +113,7 @@ describe("RevenueSplitVault with the real SettlementEscrow (end to end)", functi
 
   it("refuses, in the escrow, manager terms the escrow rejects (token allowed, bounds checked)", async function () {
     const { vault, escrow, usdc, manager, assetId } = await loadFixture(systemFixture);
-    await expect(
-      vault.connect(manager).setLeaseTerms(leaseTerms(await usdc.getAddress(), { minDurationSeconds: 0n })),
-    )
+    await expect(vault.connect(manager).setLeaseTerms(leaseTerms(await usdc.getAddress(), { minDurationSeconds: 0n })))
       .to.be.revertedWithCustomError(escrow, "InvalidDurationBounds")
       .withArgs(0n, 90n * DAY);
     await expect(vault.connect(manager).setLeaseTerms(leaseTerms(await usdc.getAddress())))
