@@ -147,6 +147,78 @@ export const RESTRICTED: Record<string, RestrictedEntry> = {
     args: (ctx) => [leaseId(ctx), 1n],
     errorArgs: (ctx) => [leaseId(ctx), attacker(ctx)],
   },
+
+  // ---- RevenueSplitVault (attacked through a live clone holding asset 2; the holder owns every share)
+  "RevenueSplitVault.initialize": {
+    who: "the factory, once, in the creating transaction",
+    error: "CallerNotFactory",
+    errorArgs: (ctx) => [attacker(ctx)],
+  },
+  "RevenueSplitVault.setLeaseTerms": {
+    who: "the vault's manager",
+    error: "CallerNotManager",
+    args: (ctx) => [ctx.values.vaultTerms],
+    errorArgs: (ctx) => [attacker(ctx), ctx.holder.address],
+  },
+  "RevenueSplitVault.claim": {
+    who: "a holder, for its own accrued revenue",
+    error: "NothingToClaim",
+    args: (ctx) => [attacker(ctx)],
+    errorArgs: (ctx) => [attacker(ctx)],
+  },
+  "RevenueSplitVault.redeem": {
+    who: "a holder of the entire supply",
+    error: "NotWholeSupply",
+    args: (ctx) => [attacker(ctx)],
+    errorArgs: (ctx) => [attacker(ctx), 0n, ctx.values.vaultShares],
+  },
+  "RevenueSplitVault.transfer": {
+    who: "a holder, of its own shares",
+    error: "ERC20InsufficientBalance",
+    args: (ctx) => [attacker(ctx), 1n],
+    errorArgs: (ctx) => [attacker(ctx), 0n, 1n],
+  },
+  "RevenueSplitVault.transferFrom": {
+    who: "a spender the holder approved",
+    error: "ERC20InsufficientAllowance",
+    args: (ctx) => [ctx.holder.address, attacker(ctx), 1n],
+    errorArgs: (ctx) => [attacker(ctx), 0n, 1n],
+  },
+  "RevenueSplitVault.permit": {
+    who: "anyone may submit, but only the owner's signature counts: a permit the attacker signed is refused",
+    error: "ERC2612InvalidSigner",
+    args: async (ctx) => {
+      const vault = ctx.contracts.RevenueSplitVault;
+      const domain = await vault.getFunction("eip712Domain").staticCall();
+      const deadline = 2n ** 40n;
+      const value = ctx.values.vaultShares as bigint;
+      const signature = await ctx.attacker.signTypedData(
+        { name: domain[1], version: domain[2], chainId: domain[3], verifyingContract: domain[4] },
+        {
+          Permit: [
+            { name: "owner", type: "address" },
+            { name: "spender", type: "address" },
+            { name: "value", type: "uint256" },
+            { name: "nonce", type: "uint256" },
+            { name: "deadline", type: "uint256" },
+          ],
+        },
+        { owner: ctx.holder.address, spender: attacker(ctx), value, nonce: 0n, deadline },
+      );
+      const { v, r, s } = ethers.Signature.from(signature);
+      return [ctx.holder.address, attacker(ctx), value, deadline, v, r, s];
+    },
+    errorArgs: (ctx) => [attacker(ctx), ctx.holder.address],
+  },
+
+  // ---- RevenueSplitVaultFactory
+  "RevenueSplitVaultFactory.createVault": {
+    who: "the asset's owner (the NFT refuses anyone else, even when the owner approved the factory for all)",
+    error: "ERC721IncorrectOwner",
+    errorFrom: "GpuAssetNFT",
+    args: (ctx) => [ctx.values.looseAssetId, ctx.values.usdc, attacker(ctx), [attacker(ctx)], [1n]],
+    errorArgs: (ctx) => [attacker(ctx), ctx.values.looseAssetId, ctx.holder.address],
+  },
 };
 
 export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {
@@ -165,4 +237,9 @@ export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {
     reason: "applies the documented default once the arbiter's deadline passed",
   },
   "SettlementEscrow.withdraw": { reason: "pays the caller's own withdrawable balance, nobody else's" },
+
+  "RevenueSplitVault.approve": { reason: "sets the caller's own allowance (ERC-20)" },
+  "RevenueSplitVault.harvest": {
+    reason: "moves the vault's escrow balance into the pro-rata index; caller gains nothing",
+  },
 };

@@ -60,8 +60,10 @@ export async function systemFixture(): Promise<AccessContext> {
   for (const role of ["REGISTRAR_ROLE", "PAUSER_ROLE"]) await nft.grantRole(await nft[role](), admin.address);
   await nft.mint(holder.address, spec("server-1"));
   await nft.mint(holder.address, spec("server-2"));
+  await nft.mint(holder.address, spec("server-3"));
   values.assetId = 1n;
   values.vaultAssetId = 2n;
+  values.looseAssetId = 3n;
 
   let oracle: Contract | undefined;
   if (exists("UsageOracle")) {
@@ -102,6 +104,21 @@ export async function systemFixture(): Promise<AccessContext> {
     await (usdc.connect(lessee) as Contract).approve(await escrow.getAddress(), deposit);
     await (escrow.connect(lessee) as Contract).openLease(1n, 2n * DAY, deposit);
     values.leaseId = 1n;
+
+    if (exists("RevenueSplitVaultFactory")) {
+      const factory = await deploy("RevenueSplitVaultFactory", await nft.getAddress(), await escrow.getAddress());
+      contracts.RevenueSplitVaultFactory = factory;
+      // Worst case for the factory: the holder approved it for all its assets.
+      await (nft.connect(holder) as Contract).setApprovalForAll(await factory.getAddress(), true);
+      const shares = 1_000n * 10n ** 18n;
+      const factoryAsHolder = factory.connect(holder) as Contract;
+      const args = [2n, await usdc.getAddress(), holder.address, [holder.address], [shares]] as const;
+      const vaultAddress: string = await factoryAsHolder.createVault.staticCall(...args);
+      await factoryAsHolder.createVault(...args);
+      contracts.RevenueSplitVault = await ethers.getContractAt("RevenueSplitVault", vaultAddress);
+      values.vaultShares = shares;
+      values.vaultTerms = { ...terms };
+    }
   }
   return ctx;
 }
