@@ -8,6 +8,6 @@ const func: DeployFunction = async (hre) => {
   if (sent === 0) log(hre, "wiring: nothing to send");
 };
 func.tags = ["wiring", "core"];
-func.dependencies = ["preflight", "mocks", "SettlementEscrow"];
+func.dependencies = ["preflight", "Stablecoin", "SettlementEscrow"];
 func.skip = async () => isDryRun();
 export default func;

@@ -81,6 +81,23 @@ export async function deployContract(hre: HardhatRuntimeEnvironment, name: Contr
   if (!result.newlyDeployed) log(hre, `${name}: already deployed at ${result.address}, nothing sent`);
 }
 
+/**
+ * Records the stablecoin as `Stablecoin` in `deployments/<network>/` (the mock's own record on
+ * local networks; the configured token's address with the ERC-20 metadata ABI elsewhere).
+ */
+export async function recordStablecoin(hre: HardhatRuntimeEnvironment): Promise<void> {
+  const inputs = await recordedInputs(hre);
+  const address = stablecoinAddress(inputs);
+  const existing = await hre.deployments.getOrNull("Stablecoin");
+  if (existing && hre.ethers.getAddress(existing.address) === address) return;
+  const abi =
+    inputs.config.stablecoin === "mock"
+      ? (await hre.deployments.get("MockUSDC")).abi
+      : (await hre.artifacts.readArtifact("IERC20Metadata")).abi;
+  await hre.deployments.save("Stablecoin", { address, abi });
+  log(hre, `Stablecoin: recorded ${address}`);
+}
+
 /** Runs every wiring call not yet done, with the deployer's temporary role. */
 export async function runWiring(hre: HardhatRuntimeEnvironment): Promise<number> {
   const inputs = await recordedInputs(hre);
