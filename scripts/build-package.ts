@@ -22,7 +22,8 @@ const ABIS: Record<string, string> = {
 };
 
 function main(): void {
-  for (const sub of ["src", "typechain-types", "abi"]) fs.rmSync(path.join(DIST, sub), { recursive: true, force: true });
+  for (const sub of ["src", "typechain-types", "abi"])
+    fs.rmSync(path.join(DIST, sub), { recursive: true, force: true });
   const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
     cwd: ROOT,
     stdio: "inherit",

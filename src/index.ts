@@ -6,20 +6,19 @@
  * contracts, feeder and integrators).
  */
 import type { ContractRunner } from "ethers";
-import {
-  GpuAssetNFT__factory,
-  IERC20Metadata__factory,
-  RevenueSplitVaultFactory__factory,
-  RevenueSplitVault__factory,
-  SettlementEscrow__factory,
-  UsageOracle__factory,
-  type GpuAssetNFT,
-  type IERC20Metadata,
-  type RevenueSplitVault,
-  type RevenueSplitVaultFactory,
-  type SettlementEscrow,
-  type UsageOracle,
-} from "../typechain-types";
+// Deep imports (not the typechain-types index) so the package ships only the system's typings.
+import { GpuAssetNFT__factory } from "../typechain-types/factories/contracts/GpuAssetNFT__factory";
+import { UsageOracle__factory } from "../typechain-types/factories/contracts/UsageOracle__factory";
+import { SettlementEscrow__factory } from "../typechain-types/factories/contracts/SettlementEscrow__factory";
+import { RevenueSplitVaultFactory__factory } from "../typechain-types/factories/contracts/RevenueSplitVaultFactory__factory";
+import { RevenueSplitVault__factory } from "../typechain-types/factories/contracts/RevenueSplitVault__factory";
+import { IERC20Metadata__factory } from "../typechain-types/factories/@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata__factory";
+import type { GpuAssetNFT } from "../typechain-types/contracts/GpuAssetNFT";
+import type { UsageOracle } from "../typechain-types/contracts/UsageOracle";
+import type { SettlementEscrow } from "../typechain-types/contracts/SettlementEscrow";
+import type { RevenueSplitVaultFactory } from "../typechain-types/contracts/RevenueSplitVaultFactory";
+import type { RevenueSplitVault } from "../typechain-types/contracts/RevenueSplitVault";
+import type { IERC20Metadata } from "../typechain-types/@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata";
 import { packagedDeploymentsDir, systemAddresses, type SystemAddresses } from "./deployments";
 
 export * from "./deployments";

@@ -6,7 +6,15 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { Contract, type Signer } from "ethers";
 import { confirmations, deployerAddress, log, recordedInputs } from "./context";
-import { DEFAULT_ADMIN_ROLE, WIRING, enabledContracts, specOf, type ContractName, type PlanInputs } from "./system";
+import {
+  DEFAULT_ADMIN_ROLE,
+  WIRING,
+  enabledContracts,
+  specOf,
+  stablecoinAddress,
+  type ContractName,
+  type PlanInputs,
+} from "./system";
 import {
   checkRoleGetters,
   describeAction,
