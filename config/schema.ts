@@ -66,15 +66,16 @@ export const deployConfigSchema = z
           threshold: z
             .number({ required_error: "required", invalid_type_error: "must be a number" })
             .int("must be a whole number")
-            .min(1, "must be at least 1"),
+            .min(1, "must be at least 1")
+            .max(255, "must be at most 255"),
           /** How far in the future (seconds) a reading's timestamp may be, for clock skew. */
           maxFutureSkewSeconds: seconds(0, 3600),
-          /** Energy bound margin in basis points over gpuCount × TDP × Δt (10000 = no margin). */
+          /** Energy allowed above gpuCount × TDP × Δt, in basis points (1000 = 10 %; the oracle caps it at 5000). */
           energyMarginBps: z
             .number({ required_error: "required", invalid_type_error: "must be a number of basis points" })
             .int("must be a whole number of basis points")
-            .min(10_000, "must be at least 10000 (100 %)")
-            .max(20_000, "must be at most 20000 (200 %)"),
+            .min(0, "must be at least 0")
+            .max(5_000, "must be at most 5000 (50 %)"),
         },
         { required_error: "required" },
       )

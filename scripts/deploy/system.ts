@@ -95,6 +95,7 @@ export const CONTRACTS: ContractSpec[] = [
     ],
     roles: ({ config }) => ({
       [DEFAULT_ADMIN_ROLE]: [config.admin],
+      ORACLE_ADMIN_ROLE: [config.admin],
       PAUSER_ROLE: [config.pauser],
     }),
   },

@@ -34,7 +34,11 @@ function expectedRoles(config: DeployConfig, escrow: string): Record<string, Rec
       PAUSER_ROLE: [config.pauser],
       LEASE_MANAGER_ROLE: [escrow],
     },
-    UsageOracle: { DEFAULT_ADMIN_ROLE: [config.admin], PAUSER_ROLE: [config.pauser] },
+    UsageOracle: {
+      DEFAULT_ADMIN_ROLE: [config.admin],
+      ORACLE_ADMIN_ROLE: [config.admin],
+      PAUSER_ROLE: [config.pauser],
+    },
     SettlementEscrow: {
       DEFAULT_ADMIN_ROLE: [config.admin],
       TOKEN_ADMIN_ROLE: [config.admin],
