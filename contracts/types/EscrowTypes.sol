@@ -19,3 +19,92 @@ struct LeaseTerms {
     /// Whether the lessee may end the lease before its end time.
     bool earlyEndAllowed;
 }
+
+/// @notice Why a lease ended. `None` means the lease is still open.
+enum EndReason {
+    None,
+    /// Closed at or after its end time (anyone).
+    Expired,
+    /// Ended early by the lessee, as the terms allow.
+    EndedByLessee,
+    /// Terminated by the provider (the NFT owner or its approved operator); the leftover is refunded.
+    TerminatedByProvider,
+    /// Closed because the deposit could not cover the next hour of full use.
+    InsufficientFunds
+}
+
+/// @notice Lease terms as the escrow stores them: one immutable snapshot per (asset, version).
+/// @dev A lease references the snapshot it was opened with, so later changes never reach it.
+struct StoredLeaseTerms {
+    // slot 0
+    address token;
+    uint64 minDurationSeconds;
+    uint16 slaAvailabilityBps;
+    bool earlyEndAllowed;
+    // slot 1
+    uint96 reservationPricePerGpuHour;
+    uint96 usagePricePerBusyGpuHour;
+    uint64 maxDurationSeconds;
+}
+
+/// @notice One lease, as stored. Amounts are token base units of the lease's terms token.
+/// @dev Per-lease accounting: deposited = charged + refunded + balance + pending + disputed, where
+/// balance + pending + disputed is what the escrow still holds for the lease. Opening writes slots
+/// 0-2 only; slots 3 and 4 start at zero.
+struct Lease {
+    // slot 0
+    /// The lessee: the NFT user while the lease runs, and the recipient of every refund.
+    address lessee;
+    /// When the lease started (the open transaction's timestamp).
+    uint64 startTime;
+    /// Version of the asset's terms snapshot the lease was opened with.
+    uint24 termsVersion;
+    /// Why the lease ended; `None` while it is open.
+    EndReason endReason;
+    // slot 1
+    /// When the lease ends (or ended, for an early end).
+    uint64 endTime;
+    /// Timestamp of the last meter settled (the baseline at open); 0 when the asset had no reading yet.
+    uint64 cursorTimestamp;
+    /// Cumulative busy GPU-seconds of the last meter settled.
+    uint64 cursorBusyGpuSeconds;
+    /// Cumulative available GPU-seconds of the last meter settled.
+    uint64 cursorAvailableGpuSeconds;
+    // slot 2
+    /// The asset (GpuAssetNFT token id).
+    uint64 assetId;
+    /// Everything deposited: the opening deposit plus top-ups.
+    uint96 deposited;
+    /// Unspent deposit still available to pay charges.
+    uint96 balance;
+    // slot 3
+    /// Settled charge inside its dispute window, not yet credited to the payee.
+    uint96 pending;
+    /// Everything finally credited to the payee (released charges and arbiter splits).
+    uint96 charged;
+    /// End of the dispute window of `pending`.
+    uint64 pendingUntil;
+    // slot 4
+    /// Everything credited back to the lessee (leftover deposit and arbiter splits).
+    uint96 refunded;
+    /// Charge held under an open dispute.
+    uint96 disputed;
+    /// When an open dispute falls to its default if the arbiter stays silent.
+    uint64 disputeDeadline;
+}
+
+/// @notice The outcome of pricing one settlement window (see `SettlementMath`).
+struct WindowCharge {
+    /// Seconds of the meter window that fall inside the lease, i.e. the billed seconds.
+    uint64 billedSeconds;
+    /// Proven availability over the window, basis points, rounded down.
+    uint16 availabilityBps;
+    /// Reservation fee for the available GPU-seconds billed, rounded down.
+    uint256 reservationFee;
+    /// Usage fee for the busy GPU-seconds billed, rounded down.
+    uint256 usageFee;
+    /// SLA credit subtracted from the fees, rounded up (zero at or above the target).
+    uint256 slaCredit;
+    /// reservationFee + usageFee - slaCredit.
+    uint256 netCharge;
+}
