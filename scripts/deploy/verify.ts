@@ -29,6 +29,31 @@ async function main(): Promise<void> {
       }
     }
   }
+  // The vault implementation every clone delegates to: created by the factory's constructor, so
+  // it has no record of its own.
+  const factory = all.RevenueSplitVaultFactory;
+  if (factory) {
+    const implementation: string = await new hre.ethers.Contract(
+      factory.address,
+      ["function implementation() view returns (address)"],
+      hre.ethers.provider,
+    ).implementation();
+    console.log(`verifying RevenueSplitVault (implementation) at ${implementation}`);
+    try {
+      await hre.run("verify:verify", {
+        address: implementation,
+        contract: "contracts/RevenueSplitVault.sol:RevenueSplitVault",
+        constructorArguments: factory.args ?? [],
+      });
+    } catch (e) {
+      const message = (e as Error).message;
+      if (/already verified/i.test(message)) console.log("RevenueSplitVault: already verified");
+      else {
+        console.error(`RevenueSplitVault: ${message}`);
+        failed.push("RevenueSplitVault");
+      }
+    }
+  }
   if (failed.length > 0) throw new Error(`verification failed for ${failed.join(", ")}`);
 }
 
