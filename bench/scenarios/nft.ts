@@ -54,4 +54,18 @@ export const scenarios: BenchScenario[] = [
       return gas;
     },
   },
+  {
+    key: "nft.setUser.open",
+    // Not an issue target: set by the NFT work so that the escrow's lease-open cost has a known NFT share.
+    target: 60_000,
+    note:
+      "GpuAssetNFT.setUser by the lease manager starting a 30-day user right on an Active asset that was never " +
+      "leased (its user slot goes from zero to non-zero)",
+    run: async () => {
+      const { nft, registrar, leaseManager, operator, lessee } = await deployNft();
+      await nft.connect(registrar).mint(operator.address, h100Spec("serials-A"));
+      const block = await ethers.provider.getBlock("latest");
+      return gasOf(nft.connect(leaseManager).setUser(1n, lessee.address, BigInt(block!.timestamp + 30 * 86_400)));
+    },
+  },
 ];

@@ -25,3 +25,10 @@ struct Meter {
     uint64 availableGpuSeconds;
     uint64 energyJ;
 }
+
+/// @notice Which cumulative counter of a reading an error refers to.
+enum MeterField {
+    BusyGpuSeconds,
+    AvailableGpuSeconds,
+    EnergyJ
+}

@@ -1,0 +1,435 @@
+/**
+ * The only file that talks to the chain. JSON-RPC through ethers v6 providers with a per-request
+ * timeout; a second URL used while the first fails; bounded retries with exponential backoff on
+ * transient errors; simulation (eth_estimateGas) before every send; explicit nonces; EIP-1559 fees
+ * capped by the config; a transaction stuck past `stuckAfterSeconds` replaced at the same nonce
+ * with a bumped fee, a bounded number of times.
+ */
+import {
+  Contract,
+  FetchRequest,
+  JsonRpcProvider,
+  Network,
+  Transaction,
+  Wallet,
+  id as keccakId,
+  isError,
+  keccak256,
+} from "ethers";
+import { IGpuAssetNFT__factory, IUsageOracle__factory } from "../typechain-types";
+import { FatalError, TransientError, type AssetInfo, type ChainPort, type Simulation, type TxOutcome } from "./ports";
+import type { PendingTx } from "./state";
+import type { Logger, OracleReading } from "./types";
+
+export interface ChainOptions {
+  rpcUrls: string[];
+  chainId: bigint;
+  oracle: string;
+  /** The NFT; when absent it is asked from the oracle (`nft()`). */
+  nft?: string;
+  rpcTimeoutMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  maxFeePerGasWei: bigint;
+  maxPriorityFeePerGasWei: bigint;
+  stuckAfterMs: number;
+  feeBumpPercent: number;
+  maxReplacements: number;
+  gasLimitCap: bigint;
+  receiptPollMs: number;
+}
+
+const GWEI = 1_000_000_000n;
+/** Custom errors the feeder must recognize even if the ABI it was built with lacks them. */
+const SELECTOR = {
+  batchAlreadyAccepted: keccakId("BatchAlreadyAccepted()").slice(0, 10),
+};
+const oracleIface = IUsageOracle__factory.createInterface();
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Network-level failures worth retrying (and switching URL for). */
+export function isTransient(err: unknown): boolean {
+  if (isError(err, "TIMEOUT") || isError(err, "NETWORK_ERROR") || isError(err, "SERVER_ERROR")) return true;
+  const e = err as { code?: string; message?: string; info?: { responseStatus?: string } };
+  const text = `${e?.code ?? ""} ${e?.message ?? ""} ${e?.info?.responseStatus ?? ""}`;
+  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|timeout|429|50[0234]|fetch failed|network|bad response|missing response/i.test(
+    text,
+  );
+}
+
+/** The revert data carried by an ethers error, if any. */
+function revertData(err: unknown): string | undefined {
+  const e = err as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } };
+  for (const d of [e?.data, e?.info?.error?.data, e?.error?.data]) {
+    if (typeof d === "string" && d.startsWith("0x")) return d;
+    if (d && typeof d === "object" && typeof (d as { data?: unknown }).data === "string")
+      return (d as { data: string }).data;
+  }
+  return undefined;
+}
+
+/** Describes revert data with the oracle's ABI where possible. */
+export function describeRevert(data: string | undefined): string {
+  if (!data || data === "0x") return "reverted without data";
+  try {
+    const parsed = oracleIface.parseError(data);
+    if (parsed) return `${parsed.name}(${parsed.args.map((a) => a.toString()).join(", ")})`;
+  } catch {
+    // fall through
+  }
+  return `revert ${data.slice(0, 10)}`;
+}
+
+export class EthersChain implements ChainPort {
+  readonly signerAddress: string;
+  readonly oracleAddress: string;
+  private readonly providers: JsonRpcProvider[];
+  private primaryFailedAtMs = 0;
+  private nextNonce?: number;
+  private nftAddress?: string;
+
+  constructor(
+    private readonly wallet: Wallet,
+    private readonly options: ChainOptions,
+    private readonly log: Logger,
+  ) {
+    this.signerAddress = wallet.address;
+    this.oracleAddress = options.oracle;
+    this.nftAddress = options.nft;
+    const network = Network.from(options.chainId);
+    this.providers = options.rpcUrls.map((url) => {
+      const req = new FetchRequest(url);
+      req.timeout = options.rpcTimeoutMs;
+      return new JsonRpcProvider(req, network, { staticNetwork: network, batchMaxCount: 50 });
+    });
+  }
+
+  /** Runs `fn` against the primary (or, while it fails, the fallback) with bounded retries. */
+  private async rpc<T>(what: string, fn: (p: JsonRpcProvider) => Promise<T>): Promise<T> {
+    const { maxAttempts, backoffMs, maxBackoffMs } = this.options;
+    // Go back to the primary a minute after it last failed.
+    let index = this.providers.length > 1 && Date.now() - this.primaryFailedAtMs < 60_000 ? 1 : 0;
+    let lastErr: unknown;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      try {
+        return await fn(this.providers[index]);
+      } catch (err) {
+        if (!isTransient(err)) throw err;
+        lastErr = err;
+        const label = index === 0 ? "primary" : "fallback";
+        this.log.warn({ rpc: label, attempt, what, err: shortError(err) }, "transient RPC error");
+        if (index === 0) this.primaryFailedAtMs = Date.now();
+        if (this.providers.length > 1) index = 1 - index;
+        if (attempt < maxAttempts) await sleep(Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1)));
+      }
+    }
+    throw new TransientError(
+      `${what}: RPC unavailable after ${maxAttempts} attempts (${shortError(lastErr)})`,
+      lastErr,
+    );
+  }
+
+  async chainId(): Promise<bigint> {
+    const hex = await this.rpc("eth_chainId", (p) => p.send("eth_chainId", []) as Promise<string>);
+    return BigInt(hex);
+  }
+
+  /** Verifies the chain id and that the oracle has code; fatal otherwise. */
+  async verify(): Promise<void> {
+    const actual = await this.chainId();
+    if (actual !== this.options.chainId)
+      throw new FatalError(`RPC serves chain ${actual}, config/deployment expects ${this.options.chainId}`);
+    const code = await this.rpc("getCode", (p) => p.getCode(this.oracleAddress));
+    if (code === "0x") throw new FatalError(`no contract at oracle address ${this.oracleAddress} on chain ${actual}`);
+  }
+
+  async configVersion(): Promise<bigint> {
+    return this.rpc("configVersion", (p) => IUsageOracle__factory.connect(this.oracleAddress, p).configVersion());
+  }
+
+  async latestReadings(assetIds: readonly string[]): Promise<Map<string, OracleReading | undefined>> {
+    const out = new Map<string, OracleReading | undefined>();
+    const chunk = 200;
+    for (let i = 0; i < assetIds.length; i += chunk) {
+      const ids = assetIds.slice(i, i + chunk);
+      const metas = await this.rpc("latestReading", (p) => {
+        const oracle = IUsageOracle__factory.connect(this.oracleAddress, p);
+        return Promise.all(ids.map((id) => oracle.latestReading(BigInt(id))));
+      });
+      ids.forEach((id, j) => {
+        const m = metas[j];
+        out.set(
+          id,
+          m.timestamp === 0n
+            ? undefined
+            : {
+                assetId: BigInt(id),
+                timestamp: m.timestamp,
+                busyGpuSeconds: m.busyGpuSeconds,
+                availableGpuSeconds: m.availableGpuSeconds,
+                energyJ: m.energyJ,
+              },
+        );
+      });
+    }
+    return out;
+  }
+
+  private async nft(): Promise<string> {
+    if (this.nftAddress) return this.nftAddress;
+    const oracle = new Contract(this.oracleAddress, ["function nft() view returns (address)"]);
+    try {
+      this.nftAddress = (await this.rpc("nft", (p) => (oracle.connect(p) as Contract).nft())) as string;
+    } catch (err) {
+      if (err instanceof TransientError) throw err;
+      throw new FatalError("the oracle has no nft() getter: set chain.nft in the config");
+    }
+    return this.nftAddress;
+  }
+
+  async assetInfo(assetIds: readonly string[]): Promise<Map<string, AssetInfo>> {
+    const nft = IGpuAssetNFT__factory.connect(await this.nft());
+    const out = new Map<string, AssetInfo>();
+    for (const id of assetIds) {
+      try {
+        const [gpuCount, tdp, status] = await this.rpc("meteringLimits", (p) =>
+          nft.connect(p).meteringLimits(BigInt(id)),
+        );
+        out.set(id, { gpuCount: Number(gpuCount), tdpWattsPerGpu: Number(tdp), status: Number(status) });
+      } catch (err) {
+        if (err instanceof TransientError) throw err;
+        throw new FatalError(`asset ${id} is not a GpuAssetNFT token (${shortError(err)})`);
+      }
+    }
+    return out;
+  }
+
+  async oracleParams(): Promise<{ maxReadings: number; energyMarginBps: number }> {
+    const oracle = new Contract(this.oracleAddress, [
+      "function MAX_READINGS() view returns (uint256)",
+      "function energyMarginBps() view returns (uint16)",
+    ]);
+    const [maxReadings, margin] = await this.rpc("oracleParams", (p) => {
+      const o = oracle.connect(p) as Contract;
+      return Promise.all([o.MAX_READINGS() as Promise<bigint>, o.energyMarginBps() as Promise<bigint>]);
+    });
+    return { maxReadings: Number(maxReadings), energyMarginBps: Number(margin) };
+  }
+
+  async balanceWei(): Promise<bigint> {
+    return this.rpc("getBalance", (p) => p.getBalance(this.signerAddress));
+  }
+
+  async simulate(calldata: string): Promise<Simulation> {
+    try {
+      const gas = await this.rpc("estimateGas", (p) =>
+        p.estimateGas({ from: this.signerAddress, to: this.oracleAddress, data: calldata }),
+      );
+      if (gas > this.options.gasLimitCap) return { kind: "too-large", gas };
+      // 20 % headroom over the estimate, never above the cap.
+      const limit = (gas * 12n) / 10n;
+      return { kind: "ok", gas: limit < this.options.gasLimitCap ? limit : this.options.gasLimitCap };
+    } catch (err) {
+      if (err instanceof TransientError) throw err;
+      const data = revertData(err);
+      if (data?.startsWith(SELECTOR.batchAlreadyAccepted)) return { kind: "already-accepted" };
+      const reason = data ? describeRevert(data) : shortError(err);
+      // Gas above the node's per-transaction cap shows up as an estimation failure without data.
+      if (!data && /gas (limit|required)|exceeds|cap/i.test(reason))
+        return { kind: "too-large", gas: this.options.gasLimitCap + 1n };
+      if (/ConfigVersion|Signer|Threshold/i.test(reason)) return { kind: "stale-config", reason };
+      return { kind: "rejected", reason };
+    }
+  }
+
+  private async fees(): Promise<{ maxFee: bigint; tip: bigint } | { tooHigh: bigint }> {
+    const block = await this.rpc("getBlock", (p) => p.getBlock("latest"));
+    const base = block?.baseFeePerGas ?? 0n;
+    const cap = this.options.maxFeePerGasWei;
+    if (base >= cap) return { tooHigh: base };
+    const tip = this.options.maxPriorityFeePerGasWei < cap - base ? this.options.maxPriorityFeePerGasWei : cap - base;
+    const want = 2n * base + tip;
+    return { maxFee: want < cap ? want : cap, tip };
+  }
+
+  private async refreshNonce(): Promise<number> {
+    this.nextNonce = await this.rpc("getTransactionCount", (p) => p.getTransactionCount(this.signerAddress, "pending"));
+    return this.nextNonce;
+  }
+
+  private async broadcast(raw: string): Promise<void> {
+    try {
+      await this.rpc("sendRawTransaction", (p) => p.send("eth_sendRawTransaction", [raw]));
+    } catch (err) {
+      const msg = shortError(err);
+      // The node already has it (a rebroadcast) or already mined this nonce: waiting will tell.
+      if (/already known|known transaction|nonce too low|already imported/i.test(msg)) return;
+      throw err;
+    }
+  }
+
+  async send(
+    calldata: string,
+    gasLimit: bigint,
+    readings: PendingTx["readings"],
+    persist: (p: PendingTx) => void,
+  ): Promise<TxOutcome> {
+    const fees = await this.fees();
+    if ("tooHigh" in fees) return { kind: "fee-too-high", baseFeeGwei: formatGwei(fees.tooHigh) };
+    const nonce = this.nextNonce ?? (await this.refreshNonce());
+    const raw = await this.wallet.signTransaction({
+      type: 2,
+      chainId: this.options.chainId,
+      nonce,
+      to: this.oracleAddress,
+      data: calldata,
+      gasLimit,
+      maxFeePerGas: fees.maxFee,
+      maxPriorityFeePerGas: fees.tip,
+    });
+    const pending: PendingTx = {
+      nonce,
+      rawTxs: [raw],
+      hashes: [keccakOfRaw(raw)],
+      firstSentAtMs: Date.now(),
+      readings,
+    };
+    persist(pending);
+    this.nextNonce = nonce + 1;
+    try {
+      await this.broadcast(raw);
+    } catch (err) {
+      // Not accepted by any node: the nonce is still free. The caller keeps `pending` and resumes it.
+      this.nextNonce = undefined;
+      throw err;
+    }
+    this.log.info(
+      { nonce, hash: pending.hashes[0], gasLimit: gasLimit.toString(), maxFeeGwei: formatGwei(fees.maxFee) },
+      "transaction sent",
+    );
+    return this.waitOrReplace(pending, persist);
+  }
+
+  async resume(pending: PendingTx, persist: (p: PendingTx) => void): Promise<TxOutcome> {
+    const mined = await this.findReceipt(pending.hashes);
+    if (mined) return mined;
+    const latest = await this.rpc("getTransactionCount", (p) => p.getTransactionCount(this.signerAddress, "latest"));
+    if (latest > pending.nonce) {
+      this.nextNonce = undefined;
+      return { kind: "nonce-consumed" };
+    }
+    await this.broadcast(pending.rawTxs[pending.rawTxs.length - 1]);
+    this.nextNonce = pending.nonce + 1;
+    return this.waitOrReplace(pending, persist);
+  }
+
+  private async findReceipt(hashes: string[]): Promise<TxOutcome | undefined> {
+    for (const hash of hashes) {
+      const r = await this.rpc("getTransactionReceipt", (p) => p.getTransactionReceipt(hash));
+      if (!r) continue;
+      if (r.status === 1) return { kind: "mined", hash, gasUsed: r.gasUsed, blockNumber: r.blockNumber };
+      return { kind: "reverted", hash, reason: "reverted on chain (another transmitter may have posted first)" };
+    }
+    return undefined;
+  }
+
+  /** Polls for a receipt; replaces the transaction with a bumped fee while it is stuck. Bounded. */
+  private async waitOrReplace(pending: PendingTx, persist: (p: PendingTx) => void): Promise<TxOutcome> {
+    const { stuckAfterMs, receiptPollMs, maxReplacements } = this.options;
+    const deadline = Date.now() + stuckAfterMs * (maxReplacements + 2);
+    let lastSentAt = Date.now();
+    while (Date.now() < deadline) {
+      const mined = await this.findReceipt(pending.hashes);
+      if (mined) return mined;
+      const latest = await this.rpc("getTransactionCount", (p) => p.getTransactionCount(this.signerAddress, "latest"));
+      if (latest > pending.nonce) {
+        // Mined under a hash we did not see yet, or the nonce was used elsewhere: look once more.
+        const again = await this.findReceipt(pending.hashes);
+        if (again) return again;
+        this.nextNonce = undefined;
+        return { kind: "nonce-consumed" };
+      }
+      if (Date.now() - lastSentAt >= stuckAfterMs && pending.rawTxs.length <= maxReplacements) {
+        const replaced = await this.replace(pending);
+        if (replaced) {
+          persist(pending);
+          await this.broadcast(replaced);
+          lastSentAt = Date.now();
+          this.log.warn(
+            {
+              nonce: pending.nonce,
+              hash: pending.hashes[pending.hashes.length - 1],
+              replacement: pending.rawTxs.length - 1,
+            },
+            "stuck transaction replaced with a bumped fee",
+          );
+        } else lastSentAt = Date.now();
+      }
+      await sleep(receiptPollMs);
+    }
+    return { kind: "not-mined-yet" };
+  }
+
+  /** Signs a replacement with fees bumped by `feeBumpPercent` (capped); undefined when the cap leaves no room. */
+  private async replace(pending: PendingTx): Promise<string | undefined> {
+    const prev = parseRaw(pending.rawTxs[pending.rawTxs.length - 1]);
+    const bump = (v: bigint) => (v * BigInt(100 + this.options.feeBumpPercent) + 99n) / 100n;
+    const cap = this.options.maxFeePerGasWei;
+    let maxFee = bump(prev.maxFeePerGas);
+    if (maxFee > cap) maxFee = cap;
+    // Nodes refuse a replacement that raises the fee cap by less than 10 %.
+    if (maxFee * 100n < prev.maxFeePerGas * 110n) {
+      this.log.warn(
+        { nonce: pending.nonce, maxFeeGwei: formatGwei(prev.maxFeePerGas) },
+        "transaction stuck at the fee cap; waiting",
+      );
+      return undefined;
+    }
+    let tip = bump(prev.maxPriorityFeePerGas);
+    if (tip > maxFee) tip = maxFee;
+    const raw = await this.wallet.signTransaction({
+      type: 2,
+      chainId: this.options.chainId,
+      nonce: pending.nonce,
+      to: this.oracleAddress,
+      data: prev.data,
+      gasLimit: prev.gasLimit,
+      maxFeePerGas: maxFee,
+      maxPriorityFeePerGas: tip,
+    });
+    pending.rawTxs.push(raw);
+    pending.hashes.push(keccakOfRaw(raw));
+    return raw;
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.providers) p.destroy();
+  }
+}
+
+function keccakOfRaw(raw: string): string {
+  return keccak256(raw);
+}
+
+function parseRaw(raw: string): { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; data: string; gasLimit: bigint } {
+  const tx = Transaction.from(raw);
+  return {
+    maxFeePerGas: tx.maxFeePerGas ?? 0n,
+    maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n,
+    data: tx.data,
+    gasLimit: tx.gasLimit,
+  };
+}
+
+function formatGwei(wei: bigint): string {
+  return `${wei / GWEI}.${(wei % GWEI).toString().padStart(9, "0").replace(/0+$/, "") || "0"}`;
+}
+
+/** One line of an error, without URLs (they may hold API keys). */
+export function shortError(err: unknown): string {
+  const e = err as { shortMessage?: string; message?: string };
+  const text = (e?.shortMessage ?? e?.message ?? String(err)).split("\n")[0];
+  return text.replace(/https?:\/\/[^\s"')]+/g, "<rpc-url>").slice(0, 300);
+}
