@@ -6,10 +6,20 @@
  *   RPC_URL=http://127.0.0.1:8545 DEPLOYMENTS_DIR=/path/to/deployments node integrator.js
  *
  * Read-only by default. With REGISTRAR_PRIVATE_KEY set (the registrar of a dev deploy), it also
- * registers a GPU server and reads its spec back.
+ * registers a GPU server and reads its spec back; with ORACLE_SIGNER_KEYS too (comma-separated,
+ * at least the threshold), it signs a usage reading of that server with the package's EIP-712
+ * module, submits it to the oracle and reads the meter back.
  */
-import { JsonRpcProvider, Wallet, id } from "ethers";
-import { connect, recordedNetworks, type ComputeRwa } from "compute-rwa";
+import { JsonRpcProvider, SigningKey, Wallet, id } from "ethers";
+import {
+  connect,
+  makeBatch,
+  oracleDomain,
+  recordedNetworks,
+  signBatchWithKey,
+  submitArgs,
+  type ComputeRwa,
+} from "compute-rwa";
 
 async function describeSystem(rwa: ComputeRwa) {
   const [nftName, symbol, decimals, tokenSymbol, configVersion, escrowIsLeaseManager] = await Promise.all([
@@ -50,6 +60,23 @@ async function registerServer(rwa: ComputeRwa, registrarKey: string) {
   return { assetId: assetId.toString(), owner: await nft.ownerOf(assetId), gpuCount: Number(stored.gpuCount) };
 }
 
+async function reportUsage(rwa: ComputeRwa, assetId: bigint, signerKeys: string[]) {
+  const provider = rwa.oracle.runner!.provider!;
+  const { chainId } = await provider.getNetwork();
+  const now = (await provider.getBlock("latest"))!.timestamp;
+  // The first reading of an asset is its baseline (cumulative counters since metering started).
+  const batch = makeBatch(await rwa.oracle.configVersion(), [
+    { assetId, timestamp: BigInt(now), busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n },
+  ]);
+  const domain = oracleDomain(chainId, rwa.addresses.oracle);
+  const signatures = signerKeys.map((key) => signBatchWithKey(new SigningKey(key), domain, batch));
+  // Anyone may transmit: the signatures are the authority. Here the first signer's wallet pays.
+  const transmitter = new Wallet(signerKeys[0], provider);
+  await (await rwa.oracle.connect(transmitter).submit(...submitArgs(batch, signatures))).wait();
+  const meter = await rwa.oracle.latestReading(assetId);
+  return { timestamp: Number(meter.timestamp), fresh: await rwa.oracle.isFresh(assetId, 3_600n) };
+}
+
 async function main(): Promise<void> {
   const provider = new JsonRpcProvider(process.env.RPC_URL ?? "http://127.0.0.1:8545");
   const { chainId } = await provider.getNetwork();
@@ -58,7 +85,12 @@ async function main(): Promise<void> {
   const rwa = connect(chainId, provider, { deploymentsDir });
   const summary: Record<string, unknown> = { recorded: networks, system: await describeSystem(rwa) };
   const key = process.env.REGISTRAR_PRIVATE_KEY;
-  if (key) summary.registered = await registerServer(rwa, key);
+  if (key) {
+    const registered = await registerServer(rwa, key);
+    summary.registered = registered;
+    const signerKeys = (process.env.ORACLE_SIGNER_KEYS ?? "").split(",").filter(Boolean);
+    if (signerKeys.length > 0) summary.reported = await reportUsage(rwa, BigInt(registered.assetId), signerKeys);
+  }
   console.log(JSON.stringify(summary, null, 2));
   provider.destroy();
 }

@@ -22,6 +22,9 @@ import type { IERC20Metadata } from "../typechain-types/@openzeppelin/contracts/
 import { packagedDeploymentsDir, systemAddresses, type SystemAddresses } from "./deployments";
 
 export * from "./deployments";
+// The shared modules (owned with the oracle): EIP-712 domain, types, signing; units and conversions.
+export * from "./eip712";
+export * from "./units";
 export {
   GpuAssetNFT__factory,
   IERC20Metadata__factory,

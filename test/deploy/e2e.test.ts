@@ -17,6 +17,11 @@ const HARDHAT_CLI = require.resolve("hardhat/internal/cli/cli");
 const TSC = require.resolve("typescript/bin/tsc");
 const DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"; // anvil account 0
 const REGISTRAR_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"; // anvil account 2
+/** Oracle signers of config/localhost.json (anvil accounts 5 and 6): the threshold, 2. */
+const SIGNER_KEYS = [
+  "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+  "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+];
 const SYSTEM = ["MockUSDC", "GpuAssetNFT", "UsageOracle", "SettlementEscrow", "RevenueSplitVaultFactory"];
 
 const ROLE_EVENTS = new Interface([
@@ -237,6 +242,7 @@ describe("deploy end to end (anvil node process)", function () {
         RPC_URL: node!.url,
         DEPLOYMENTS_DIR: deploymentsDir,
         REGISTRAR_PRIVATE_KEY: REGISTRAR_KEY,
+        ORACLE_SIGNER_KEYS: SIGNER_KEYS.join(","),
       },
       timeoutMs: 60_000,
     });
@@ -247,5 +253,7 @@ describe("deploy end to end (anvil node process)", function () {
     expect(summary.system.escrowIsLeaseManager).to.equal(true);
     expect(summary.registered.assetId).to.equal("1");
     expect(summary.registered.gpuCount).to.equal(8);
+    expect(summary.reported.fresh).to.equal(true);
+    expect(summary.reported.timestamp).to.be.greaterThan(0);
   });
 });
