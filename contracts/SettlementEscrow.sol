@@ -53,7 +53,8 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     mapping(uint256 assetId => mapping(uint24 version => StoredLeaseTerms)) private _terms;
     mapping(uint256 leaseId => Lease) private _leases;
     mapping(address account => mapping(address token => uint256)) private _withdrawable;
-    uint256 private _leaseCount;
+    /// @dev Id of the next lease; starts at 1 (set in the constructor, so no open pays for a zero slot).
+    uint256 private _nextLeaseId;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants and revokes every role).
     /// @param nft_ The GPU-lease NFT.
@@ -75,6 +76,7 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         oracle = oracle_;
         disputeWindowSeconds = disputeWindowSeconds_;
         arbiterTimeoutSeconds = arbiterTimeoutSeconds_;
+        _nextLeaseId = 1;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -194,10 +196,11 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         if (amount == 0) revert ZeroAmount();
         uint64 endTime = lease.endTime;
         if (!(block.timestamp < endTime)) revert LeaseExpired(leaseId, endTime);
+        // Keeps every accounting field, and their sum `deposited`, within uint96.
+        (uint256 deposited, , , ) = _accounting(lease);
+        (deposited + amount).toUint96();
         // Effects
-        uint96 amount96 = amount.toUint96();
-        lease.deposited += amount96;
-        lease.balance += amount96;
+        lease.balance += uint96(amount);
         emit LeaseToppedUp(leaseId, msg.sender, amount);
         // Interactions
         _pullExact(_terms[lease.assetId][lease.termsVersion].token, msg.sender, amount);
@@ -347,8 +350,15 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     }
 
     /// @inheritdoc ISettlementEscrow
+    function accountingOf(
+        uint256 leaseId
+    ) external view returns (uint256 deposited, uint256 charged, uint256 refunded, uint256 held) {
+        return _accounting(_leaseOf(leaseId));
+    }
+
+    /// @inheritdoc ISettlementEscrow
     function leaseCount() external view returns (uint256) {
-        return _leaseCount;
+        return _nextLeaseId - 1;
     }
 
     /// @inheritdoc ISettlementEscrow
@@ -411,7 +421,8 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         uint256 deposit,
         Meter memory baseline
     ) private returns (uint256 leaseId, uint64 endTime) {
-        leaseId = ++_leaseCount;
+        leaseId = _nextLeaseId;
+        _nextLeaseId = leaseId + 1;
         uint64 startTime = uint64(block.timestamp);
         endTime = startTime + durationSeconds;
         uint96 deposit96 = deposit.toUint96();
@@ -424,7 +435,6 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         lease.cursorBusyGpuSeconds = baseline.busyGpuSeconds;
         lease.cursorAvailableGpuSeconds = baseline.availableGpuSeconds;
         lease.assetId = assetId.toUint64();
-        lease.deposited = deposit96;
         lease.balance = deposit96;
         emit LeaseOpened(leaseId, assetId, msg.sender, token, version, startTime, endTime, deposit);
     }
@@ -497,7 +507,7 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         uint64 pendingUntil = lease.pendingUntil;
         if (charged != 0) {
             pendingUntil = uint64(block.timestamp) + disputeWindowSeconds;
-            // Cannot overflow: charged ≤ balance, and balance + pending ≤ deposited fits in uint96.
+            // Cannot overflow: charged ≤ balance, and balance + pending ≤ deposited, which fits in uint96.
             lease.balance -= uint96(charged);
             lease.pending += uint96(charged);
             lease.pendingUntil = pendingUntil;
@@ -508,10 +518,8 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     /// @dev Credits the lease's pending charge to the NFT's current owner.
     function _release(uint256 leaseId, Lease storage lease, address token) private {
         uint96 amount = lease.pending;
-        address payee = _payee(lease);
         lease.pending = 0;
-        lease.charged += amount;
-        _withdrawable[payee][token] += amount;
+        address payee = _payToProvider(lease, token, amount);
         emit ChargeReleased(leaseId, payee, token, amount);
     }
 
@@ -537,24 +545,25 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
             lease.refunded += uint96(toLessee);
             _withdrawable[lease.lessee][token] += toLessee;
         }
-        if (toPayee != 0) {
-            lease.charged += uint96(toPayee);
-            _withdrawable[_payee(lease)][token] += toPayee;
-        }
+        if (toPayee != 0) _payToProvider(lease, token, uint96(toPayee));
         emit DisputeResolved(leaseId, msg.sender, toLessee, toPayee, byTimeout);
     }
 
-    /// @dev The NFT's current owner; the lessee when the asset has been burned (nobody else can be paid).
-    function _payee(Lease storage lease) private view returns (address) {
+    /// @dev Credits `amount` to the NFT's current owner as charged. When the asset has been burned
+    /// nobody else can be paid: the amount goes back to the lessee and counts as refunded.
+    function _payToProvider(Lease storage lease, address token, uint96 amount) private returns (address payee) {
         try nft.ownerOf(lease.assetId) returns (address owner) {
-            return owner;
+            payee = owner;
+            lease.charged += amount;
         } catch (bytes memory reason) {
             if (reason.length < 4 || bytes4(reason) != IERC721Errors.ERC721NonexistentToken.selector) {
                 // Anything but "burned" is unexpected: bubble it up rather than misdirect funds.
                 LowLevelCall.bubbleRevert(reason);
             }
-            return lease.lessee;
+            payee = lease.lessee;
+            lease.refunded += amount;
         }
+        _withdrawable[payee][token] += amount;
     }
 
     /// @dev Pulls exactly `amount` of `token` from `from`; refuses a token that delivers less.
@@ -570,6 +579,16 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         address owner = nft.ownerOf(assetId);
         if (msg.sender != owner && !nft.isApprovedForAll(owner, msg.sender) && nft.getApproved(assetId) != msg.sender)
             revert NotAssetOperator(assetId, msg.sender);
+    }
+
+    /// @dev Per-lease accounting; `deposited` is the sum of where every deposited unit is now.
+    function _accounting(
+        Lease storage lease
+    ) private view returns (uint256 deposited, uint256 charged, uint256 refunded, uint256 held) {
+        charged = lease.charged;
+        refunded = lease.refunded;
+        held = uint256(lease.balance) + lease.pending + lease.disputed;
+        deposited = charged + refunded + held;
     }
 
     /// @dev The lease, or `UnknownLease`.

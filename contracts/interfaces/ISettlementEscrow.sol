@@ -202,7 +202,7 @@ interface ISettlementEscrow {
     );
     /// @notice Emitted when a pending charge becomes the payee's withdrawable balance.
     /// @param leaseId The lease.
-    /// @param payee The NFT's owner at release.
+    /// @param payee The NFT's owner at release (the lessee, as a refund, if the NFT was burned).
     /// @param token The token.
     /// @param amount Amount credited.
     event ChargeReleased(uint256 indexed leaseId, address indexed payee, address indexed token, uint256 amount);
@@ -387,6 +387,17 @@ interface ISettlementEscrow {
     /// @param leaseId The lease.
     /// @return The lease.
     function leaseOf(uint256 leaseId) external view returns (Lease memory);
+
+    /// @notice Per-lease accounting: deposited = charged + refunded + held. `held` (balance + pending +
+    /// disputed) is what the escrow still holds for the lease. Reverts `UnknownLease` for unknown ids.
+    /// @param leaseId The lease.
+    /// @return deposited Opening deposit plus top-ups (the sum of the other three).
+    /// @return charged Credited to the payee.
+    /// @return refunded Credited back to the lessee.
+    /// @return held Still held by the escrow for the lease.
+    function accountingOf(
+        uint256 leaseId
+    ) external view returns (uint256 deposited, uint256 charged, uint256 refunded, uint256 held);
 
     /// @notice Number of leases ever opened; lease ids run from 1 to this.
     /// @return The count.

@@ -49,8 +49,10 @@ struct StoredLeaseTerms {
 
 /// @notice One lease, as stored. Amounts are token base units of the lease's terms token.
 /// @dev Per-lease accounting: deposited = charged + refunded + balance + pending + disputed, where
-/// balance + pending + disputed is what the escrow still holds for the lease. Opening writes slots
-/// 0-2 only; slots 3 and 4 start at zero.
+/// balance + pending + disputed is what the escrow still holds for the lease. `deposited` is not
+/// stored: it is that sum (`accountingOf`), kept within uint96 by the checks on every deposit, and the
+/// tests compare it with the deposits they made. Opening writes slots 0-2 only; closing writes slots
+/// that are already non-zero (the refund lands next to the balance it comes from).
 struct Lease {
     // slot 0
     /// The lessee: the NFT user while the lease runs, and the recipient of every refund.
@@ -73,10 +75,10 @@ struct Lease {
     // slot 2
     /// The asset (GpuAssetNFT token id).
     uint64 assetId;
-    /// Everything deposited: the opening deposit plus top-ups.
-    uint96 deposited;
     /// Unspent deposit still available to pay charges.
     uint96 balance;
+    /// Everything credited back to the lessee (leftover deposit and arbiter splits).
+    uint96 refunded;
     // slot 3
     /// Settled charge inside its dispute window, not yet credited to the payee.
     uint96 pending;
@@ -85,8 +87,6 @@ struct Lease {
     /// End of the dispute window of `pending`.
     uint64 pendingUntil;
     // slot 4
-    /// Everything credited back to the lessee (leftover deposit and arbiter splits).
-    uint96 refunded;
     /// Charge held under an open dispute.
     uint96 disputed;
     /// When an open dispute falls to its default if the arbiter stays silent.

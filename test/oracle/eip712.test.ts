@@ -60,6 +60,18 @@ describe("src/eip712", function () {
       expect(await oracle.MAX_READINGS()).to.equal(BigInt(MAX_READINGS_PER_BATCH));
     });
 
+    it("equals ethers' generic TypedDataEncoder on edge values (the hand-written fast path)", function () {
+      const domain = oracleDomain(31337n, "0x00000000000000000000000000000000000000aa");
+      const edge: Reading[] = [
+        reading(1n, 1n, { busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }),
+        reading((1n << 256n) - 1n, MAX64, { busyGpuSeconds: MAX64, availableGpuSeconds: MAX64, energyJ: MAX64 }),
+      ];
+      for (const readings of [sampleReadings(), edge, [edge[0]]]) {
+        const batch = makeBatch(MAX64, readings);
+        expect(batchDigest(domain, batch)).to.equal(ethers.TypedDataEncoder.hash(domain, USAGE_BATCH_TYPES, batch));
+      }
+    });
+
     it("changes with the chain id and the verifying contract", function () {
       const batch = makeBatch(1n, sampleReadings());
       const a = oracleDomain(1n, "0x00000000000000000000000000000000000000aa");

@@ -1,0 +1,165 @@
+import { ethers, network } from "hardhat";
+import { gasOf, type BenchScenario } from "../lib";
+import {
+  GpuAssetNFT__factory,
+  MockMeterOracle__factory,
+  MockUSDC__factory,
+  RevenueSplitVaultFactory__factory,
+  RevenueSplitVault__factory,
+  SettlementEscrow__factory,
+} from "../../typechain-types";
+
+const ONE_USDC = 1_000_000n;
+const ONE_SHARE = 10n ** 18n;
+const HOUR = 3_600n;
+const DAY = 86_400n;
+const GPUS = 8n;
+const HOLDER_COUNTS = [1, 100, 1_000] as const;
+
+/** NFT, real SettlementEscrow (meters from the test-only MockMeterOracle), USDC, factory; asset 1 minted and approved. */
+async function deploySystem() {
+  const [admin, originator, manager, alice, lessee, outsider] = await ethers.getSigners();
+  const nft = await new GpuAssetNFT__factory(admin).deploy(admin.address);
+  const oracle = await new MockMeterOracle__factory(admin).deploy();
+  const escrow = await new SettlementEscrow__factory(admin).deploy(
+    admin.address,
+    await nft.getAddress(),
+    await oracle.getAddress(),
+    DAY,
+    3n * DAY,
+  );
+  const usdc = await new MockUSDC__factory(admin).deploy();
+  await nft.grantRole(await nft.REGISTRAR_ROLE(), admin.address);
+  await nft.grantRole(await nft.LEASE_MANAGER_ROLE(), await escrow.getAddress());
+  await escrow.grantRole(await escrow.TOKEN_ADMIN_ROLE(), admin.address);
+  await escrow.setTokenAllowed(await usdc.getAddress(), true);
+  await nft.mint(originator.address, {
+    gpuModel: "NVIDIA H100 80GB HBM3",
+    datacenter: "eu-west-fra2",
+    serialsHash: ethers.id("bench-vault-serials"),
+    vramMiBPerGpu: 81_559,
+    gpuCount: Number(GPUS),
+    tdpWattsPerGpu: 700,
+  });
+  const factory = await new RevenueSplitVaultFactory__factory(admin).deploy(
+    await nft.getAddress(),
+    await escrow.getAddress(),
+  );
+  await nft.connect(originator).approve(await factory.getAddress(), 1n);
+  return { admin, originator, manager, alice, lessee, outsider, nft, oracle, escrow, usdc, factory, assetId: 1n };
+}
+
+/**
+ * A vault with `holders` holders (alice plus holders − 1 others, each given shares by a transfer from
+ * alice), terms published by the manager and a 2-day lease. A first metered hour was settled, released
+ * and harvested (the vault's one-time first-harvest storage writes are done) and, with `claimBefore`,
+ * claimed by alice (the vault's one-time first-claim writes are done too); a second hour was
+ * settled and released, so the escrow holds revenue for the vault again.
+ */
+async function vaultWithRevenue(holders: number, claimBefore: boolean) {
+  const sys = await deploySystem();
+  const { factory, originator, manager, alice, lessee, usdc, escrow, oracle, assetId } = sys;
+  await factory
+    .connect(originator)
+    .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1_000_000n * ONE_SHARE]);
+  const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), alice);
+  for (let i = 1; i < holders; i++) {
+    await vault.transfer(ethers.getAddress(ethers.toBeHex(0x10000n + BigInt(i), 20)), ONE_SHARE);
+  }
+  await vault.connect(manager).setLeaseTerms({
+    token: await usdc.getAddress(),
+    reservationPricePerGpuHour: 2n * ONE_USDC,
+    usagePricePerBusyGpuHour: 1n * ONE_USDC,
+    minDurationSeconds: HOUR,
+    maxDurationSeconds: 30n * DAY,
+    slaAvailabilityBps: 9_900,
+    earlyEndAllowed: true,
+  });
+  const block = await ethers.provider.getBlock("latest");
+  const t0 = BigInt(block!.timestamp);
+  await oracle.put(assetId, t0, 0n, 0n);
+  const deposit = 1_000n * ONE_USDC;
+  await usdc.mint(lessee.address, deposit);
+  await usdc.connect(lessee).approve(await escrow.getAddress(), deposit);
+  await escrow.connect(lessee).openLease(assetId, 2n * DAY, deposit);
+  await network.provider.send("evm_setNextBlockTimestamp", [Number(t0 + HOUR + 10n)]);
+  await oracle.put(assetId, t0 + HOUR, (GPUS * HOUR) / 2n, GPUS * HOUR);
+  await escrow.settle(1n);
+  await network.provider.send("evm_increaseTime", [Number(DAY + 1n)]);
+  await escrow.release(1n);
+  await vault.harvest();
+  if (claimBefore) {
+    await usdc.mint(alice.address, 1n); // alice holds USDC before her first claim, as most accounts do
+    await vault.claim(alice.address);
+  }
+  const t1 = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  await oracle.put(assetId, t1, GPUS * HOUR, 2n * GPUS * HOUR);
+  await escrow.settle(1n);
+  await network.provider.send("evm_increaseTime", [Number(DAY + 1n)]);
+  await escrow.release(1n);
+  return { ...sys, vault };
+}
+
+function perHolderCount(
+  op: "harvest" | "claim" | "transfer",
+  target: number,
+  note: (holders: number) => string,
+  run: (ctx: Awaited<ReturnType<typeof vaultWithRevenue>>) => Promise<number>,
+): BenchScenario[] {
+  return HOLDER_COUNTS.map((holders) => ({
+    key: `vault.${op}.holders${holders}`,
+    target,
+    note: note(holders),
+    run: async () => run(await vaultWithRevenue(holders, op === "claim")),
+  }));
+}
+
+export const scenarios: BenchScenario[] = [
+  {
+    key: "vault.create",
+    target: 350_000,
+    note: "factory.createVault with 3 holders: EIP-1167 clone with immutable args, init, shares minted, NFT moved in (real escrow's terms read)",
+    run: async () => {
+      const { factory, originator, manager, usdc, assetId } = await deploySystem();
+      const [, , , a, b, c] = await ethers.getSigners();
+      return gasOf(
+        factory
+          .connect(originator)
+          .createVault(
+            assetId,
+            await usdc.getAddress(),
+            manager.address,
+            [a.address, b.address, c.address],
+            [50n * ONE_SHARE, 30n * ONE_SHARE, 20n * ONE_SHARE],
+          ),
+      );
+    },
+  },
+  ...perHolderCount(
+    "harvest",
+    90_000,
+    (h) =>
+      `vault.harvest with ${h} holder(s): a later harvest (not the vault's first) withdrawing one released lease charge from the real SettlementEscrow and raising the index`,
+    async ({ vault, outsider }) => gasOf(vault.connect(outsider).harvest()),
+  ),
+  ...perHolderCount(
+    "claim",
+    70_000,
+    (h) =>
+      `vault.claim with ${h} holder(s), after a later harvest: a claim in a vault that has seen claims before, paid to the holder itself (which already holds USDC)`,
+    async ({ vault, alice }) => {
+      await vault.harvest();
+      return gasOf(vault.connect(alice).claim(alice.address));
+    },
+  ),
+  ...perHolderCount(
+    "transfer",
+    90_000,
+    (h) =>
+      `vault share transfer with ${h} holder(s), after a harvest: first settlement of the sender, to an account that holds no shares yet`,
+    async ({ vault, alice, outsider }) => {
+      await vault.harvest();
+      return gasOf(vault.connect(alice).transfer(outsider.address, ONE_SHARE));
+    },
+  ),
+];
