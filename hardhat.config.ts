@@ -144,7 +144,9 @@ const config: HardhatUserConfig = {
     cache: "./cache",
     artifacts: "./artifacts",
     deploy: "./deploy",
-    deployments: "./deployments",
+    // DEPLOYMENTS_DIR lets a test run (or a throw-away local node) record elsewhere than the
+    // committed deployments/ folder.
+    deployments: process.env.DEPLOYMENTS_DIR?.trim() || "./deployments",
   },
   typechain: {
     outDir: "typechain-types",

@@ -1,4 +1,5 @@
 import { ethers } from "hardhat";
+import type { Wallet } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { GpuAssetNFT__factory, UsageOracle__factory, type UsageOracle } from "../../typechain-types";
 import { makeBatch, oracleDomain, signBatch, type Reading, type UsageBatch } from "../../src/eip712";
@@ -62,7 +63,7 @@ async function deploy(signerCount: number, threshold: number) {
   /** Signs `readings` (sorted) under `version` (default: current) by `by` (default: the first k signers). */
   async function signed(
     readings: Reading[],
-    by: ethers.Wallet[] = signers.slice(0, threshold),
+    by: Wallet[] = signers.slice(0, threshold),
     version?: bigint,
   ): Promise<{ batch: UsageBatch; signatures: string[] }> {
     const batch = makeBatch(version ?? (await oracle.configVersion()), readings);
@@ -71,7 +72,7 @@ async function deploy(signerCount: number, threshold: number) {
   }
 
   /** Signs and submits (from the transmitter account). */
-  async function submit(readings: Reading[], by?: ethers.Wallet[]) {
+  async function submit(readings: Reading[], by?: Wallet[]) {
     const { batch, signatures } = await signed(readings, by);
     return oracle.connect(transmitter).submit(batch.configVersion, batch.readings, signatures);
   }
