@@ -6,5 +6,12 @@ module.exports = {
   istanbulReporter: ["text", "text-summary", "html", "lcov", "json-summary"],
   // Instrumentation adds locals; the Yul optimizer keeps "stack too deep" away without changing behaviour.
   configureYulOptimizer: true,
-  mocha: { timeout: 300_000 },
+  mocha: {
+    timeout: 300_000,
+    // Two tests assert properties of the exact bytecode, which instrumentation changes by design:
+    // the NFT's one-SLOAD meteringLimits trace, and the feeder's end-to-end run on anvil (whose
+    // 24 KiB code-size limit the instrumented NFT exceeds). `npm test` runs them; coverage skips them.
+    grep: "reads exactly one storage slot|end to end against anvil",
+    invert: true,
+  },
 };
