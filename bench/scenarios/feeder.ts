@@ -165,13 +165,13 @@ export const scenarios: BenchScenario[] = [
     unit: "readings/s",
     better: "higher",
     target: 10_000,
-    note: "1,000 assets x 2 GPUs: dcgm-exporter text parsed, metered, readings capped, EIP-712 signed (one signature per 500) and ABI-encoded, one core; median of 5 rounds rounded down to a multiple of 1,000 so the figure is stable across runs",
+    note: "1,000 assets x 2 GPUs: dcgm-exporter text parsed, metered, readings capped, EIP-712 signed (one signature per 500) and ABI-encoded, one core; median of 5 rounds rounded down to a multiple of 5,000 so that the committed figure is conservative and stable across runs (throughput, unlike gas, varies with machine load)",
     run: async () => {
       await throughputRound(); // warm-up (JIT)
       const rounds: number[] = [];
       for (let i = 0; i < 5; i++) rounds.push(await throughputRound());
       rounds.sort((a, b) => a - b);
-      return Math.floor(rounds[2] / 1000) * 1000;
+      return Math.floor(rounds[2] / 5000) * 5000;
     },
   },
   {
