@@ -19,7 +19,7 @@ import { parseDcgm } from "../../feeder/sources/dcgm";
 import { GpuSimulator, SimulatorSource, renderDcgm } from "../../feeder/sources/simulator";
 import { MemoryStateStore, type PendingTx } from "../../feeder/state";
 import type { ChainPort, Simulation, TxOutcome } from "../../feeder/ports";
-import { silentLogger, type OracleReading } from "../../feeder/types";
+import { readingFromMeter, silentLogger, type OracleReading } from "../../feeder/types";
 
 const ASSETS = 1000;
 const GPUS_PER_ASSET = 2;
@@ -108,18 +108,7 @@ class HardhatPort implements ChainPort {
     const out = new Map<string, OracleReading | undefined>();
     for (const id of ids) {
       const m = await this.oracle.latestReading(id);
-      out.set(
-        id,
-        m.timestamp === 0n
-          ? undefined
-          : {
-              assetId: BigInt(id),
-              timestamp: m.timestamp,
-              busyGpuSeconds: m.busyGpuSeconds,
-              availableGpuSeconds: m.availableGpuSeconds,
-              energyJ: m.energyJ,
-            },
-      );
+      out.set(id, readingFromMeter(id, m));
     }
     return out;
   }

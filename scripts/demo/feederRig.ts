@@ -16,7 +16,7 @@ import type { AssetInfo, ChainPort, Simulation, TxOutcome } from "../../feeder/p
 import type { SimulatorSource } from "../../feeder/sources/simulator";
 import type { TelemetrySource } from "../../feeder/sources/source";
 import type { PendingTx } from "../../feeder/state";
-import type { GpuSample, Logger, OracleReading } from "../../feeder/types";
+import { readingFromMeter, type GpuSample, type Logger, type OracleReading } from "../../feeder/types";
 import { makeBatch, oracleDomain, recoverBatchSigner, signBatchWithKey, type Reading } from "../../src/eip712";
 
 const oracleIface = IUsageOracle__factory.createInterface();
@@ -64,18 +64,7 @@ export class ProviderChainPort implements ChainPort {
     const out = new Map<string, OracleReading | undefined>();
     for (const id of assetIds) {
       const m = await this.oracle.latestReading(BigInt(id));
-      out.set(
-        id,
-        m.timestamp === 0n
-          ? undefined
-          : {
-              assetId: BigInt(id),
-              timestamp: m.timestamp,
-              busyGpuSeconds: m.busyGpuSeconds,
-              availableGpuSeconds: m.availableGpuSeconds,
-              energyJ: m.energyJ,
-            },
-      );
+      out.set(id, readingFromMeter(id, m));
     }
     return out;
   }
