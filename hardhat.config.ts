@@ -6,6 +6,7 @@ import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task
 import type { NetworkUserConfig, HttpNetworkAccountsUserConfig } from "hardhat/types";
 import "@nomicfoundation/hardhat-toolbox";
 import "hardhat-deploy";
+import "./tasks/demo";
 
 /**
  * The one Solidity compiler this project uses: the npm `solc` package, pinned exactly in

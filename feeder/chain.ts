@@ -19,7 +19,7 @@ import {
 import { IGpuAssetNFT__factory, IUsageOracle__factory } from "../typechain-types";
 import { FatalError, TransientError, type AssetInfo, type ChainPort, type Simulation, type TxOutcome } from "./ports";
 import type { PendingTx } from "./state";
-import type { Logger, OracleReading } from "./types";
+import { readingFromMeter, type Logger, type OracleReading } from "./types";
 
 export interface ChainOptions {
   rpcUrls: string[];
@@ -160,18 +160,7 @@ export class EthersChain implements ChainPort {
       });
       ids.forEach((id, j) => {
         const m = metas[j];
-        out.set(
-          id,
-          m.timestamp === 0n
-            ? undefined
-            : {
-                assetId: BigInt(id),
-                timestamp: m.timestamp,
-                busyGpuSeconds: m.busyGpuSeconds,
-                availableGpuSeconds: m.availableGpuSeconds,
-                energyJ: m.energyJ,
-              },
-        );
+        out.set(id, readingFromMeter(id, m));
       });
     }
     return out;

@@ -36,6 +36,26 @@ export interface OracleReading {
   energyJ: bigint;
 }
 
+/** The oracle's stored meter as `latestReading` returns it (timestamp 0 = never reported). */
+export interface OracleMeter {
+  timestamp: bigint;
+  busyGpuSeconds: bigint;
+  availableGpuSeconds: bigint;
+  energyJ: bigint;
+}
+
+/** An asset's `latestReading` as the feeder sees it: undefined when the asset was never reported. */
+export function readingFromMeter(assetId: string, m: OracleMeter): OracleReading | undefined {
+  if (m.timestamp === 0n) return undefined;
+  return {
+    assetId: BigInt(assetId),
+    timestamp: m.timestamp,
+    busyGpuSeconds: m.busyGpuSeconds,
+    availableGpuSeconds: m.availableGpuSeconds,
+    energyJ: m.energyJ,
+  };
+}
+
 /** What the oracle checks a reading against (from the NFT spec, and the oracle's energy margin). */
 export interface AssetLimits {
   gpuCount: number;

@@ -3,8 +3,9 @@
  *
  * Runs every scenario exported by `bench/scenarios/*.ts` on the in-process Hardhat network (a fresh
  * chain state per scenario), takes gas from transaction receipts and writes
- * `bench/results.json` (machine-readable, keys sorted) and `bench/README.md` (a table with a
- * met/missed column). Output is deterministic: two runs produce identical files.
+ * `bench/results.json` (machine-readable, keys sorted), `bench/README.md` (a table with a
+ * met/missed column) and the compact table between the top-level README's bench markers.
+ * Gas figures are deterministic; throughput figures are rounded down coarsely (see their notes).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -57,6 +58,34 @@ function renderMarkdown(results: Record<string, BenchResult>): string {
   ].join("\n");
 }
 
+/** The compact table the top-level README shows between its bench markers. */
+function renderReadmeTable(results: Record<string, BenchResult>): string {
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  return [
+    "| operation | value | target | status |",
+    "| --- | ---: | ---: | --- |",
+    ...Object.entries(results).map(
+      ([key, r]) =>
+        `| \`${key}\` | ${fmt(r.value)}${r.unit === "gas" ? "" : ` ${r.unit}`} | ${r.better === "lower" ? "≤" : "≥"} ${fmt(r.target)} | ${met(r) ? "met" : "**missed**"} |`,
+    ),
+  ].join("\n");
+}
+
+const README_START = "<!-- bench:start (written by npm run bench) -->";
+const README_END = "<!-- bench:end -->";
+
+/** Replaces the table between the README's bench markers, so the README never shows stale figures. */
+function updateReadme(results: Record<string, BenchResult>): void {
+  const readmePath = path.join(__dirname, "..", "README.md");
+  const readme = fs.readFileSync(readmePath, "utf8");
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) throw new Error(`README.md lacks the markers ${README_START} … ${README_END}`);
+  const updated =
+    readme.slice(0, start + README_START.length) + "\n\n" + renderReadmeTable(results) + "\n\n" + readme.slice(end);
+  fs.writeFileSync(readmePath, updated);
+}
+
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY; // optional key prefix filter for quick local runs
   const scenarios = (await loadScenarios()).filter((s) => !only || s.key.startsWith(only));
@@ -81,7 +110,8 @@ async function main(): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(results).sort(([a], [b]) => a.localeCompare(b)));
   fs.writeFileSync(path.join(BENCH_DIR, "results.json"), JSON.stringify(sorted, null, 2) + "\n");
   fs.writeFileSync(path.join(BENCH_DIR, "README.md"), renderMarkdown(sorted));
-  console.log(`wrote bench/results.json and bench/README.md (${scenarios.length} operations)`);
+  updateReadme(sorted);
+  console.log(`wrote bench/results.json, bench/README.md and the README table (${scenarios.length} operations)`);
 }
 
 main().catch((err) => {

@@ -19,7 +19,7 @@ import { parseDcgm } from "../../feeder/sources/dcgm";
 import { GpuSimulator, SimulatorSource, renderDcgm } from "../../feeder/sources/simulator";
 import { MemoryStateStore, type PendingTx } from "../../feeder/state";
 import type { ChainPort, Simulation, TxOutcome } from "../../feeder/ports";
-import { silentLogger, type OracleReading } from "../../feeder/types";
+import { readingFromMeter, silentLogger, type OracleReading } from "../../feeder/types";
 
 const ASSETS = 1000;
 const GPUS_PER_ASSET = 2;
@@ -108,18 +108,7 @@ class HardhatPort implements ChainPort {
     const out = new Map<string, OracleReading | undefined>();
     for (const id of ids) {
       const m = await this.oracle.latestReading(id);
-      out.set(
-        id,
-        m.timestamp === 0n
-          ? undefined
-          : {
-              assetId: BigInt(id),
-              timestamp: m.timestamp,
-              busyGpuSeconds: m.busyGpuSeconds,
-              availableGpuSeconds: m.availableGpuSeconds,
-              energyJ: m.energyJ,
-            },
-      );
+      out.set(id, readingFromMeter(id, m));
     }
     return out;
   }
@@ -165,13 +154,13 @@ export const scenarios: BenchScenario[] = [
     unit: "readings/s",
     better: "higher",
     target: 10_000,
-    note: "1,000 assets x 2 GPUs: dcgm-exporter text parsed, metered, readings capped, EIP-712 signed (one signature per 500) and ABI-encoded, one core; median of 5 rounds rounded down to a multiple of 1,000 so the figure is stable across runs",
+    note: "1,000 assets x 2 GPUs: dcgm-exporter text parsed, metered, readings capped, EIP-712 signed (one signature per 500) and ABI-encoded, one core; median of 5 rounds rounded down to a multiple of 5,000 so that the committed figure is conservative and stable across runs (throughput, unlike gas, varies with machine load)",
     run: async () => {
       await throughputRound(); // warm-up (JIT)
       const rounds: number[] = [];
       for (let i = 0; i < 5; i++) rounds.push(await throughputRound());
       rounds.sort((a, b) => a - b);
-      return Math.floor(rounds[2] / 1000) * 1000;
+      return Math.floor(rounds[2] / 5000) * 5000;
     },
   },
   {

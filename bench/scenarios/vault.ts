@@ -1,52 +1,33 @@
 import { ethers, network } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { gasOf, type BenchScenario } from "../lib";
 import {
-  GpuAssetNFT__factory,
-  MockMeterOracle__factory,
   MockUSDC__factory,
   RevenueSplitVaultFactory__factory,
   RevenueSplitVault__factory,
-  SettlementEscrow__factory,
 } from "../../typechain-types";
+import { DAY, GPUS, HOUR, deployCore } from "../../test/escrow/helpers";
 
 const ONE_USDC = 1_000_000n;
 const ONE_SHARE = 10n ** 18n;
-const HOUR = 3_600n;
-const DAY = 86_400n;
-const GPUS = 8n;
 const HOLDER_COUNTS = [1, 100, 1_000] as const;
 
-/** NFT, real SettlementEscrow (meters from the test-only MockMeterOracle), USDC, factory; asset 1 minted and approved. */
+/**
+ * NFT, real UsageOracle (meters are signed batches, via the escrow suite's `deployCore`/`Meters`), real
+ * SettlementEscrow, USDC, factory; asset 1 minted to the originator and approved to the factory.
+ */
 async function deploySystem() {
-  const [admin, originator, manager, alice, lessee, outsider] = await ethers.getSigners();
-  const nft = await new GpuAssetNFT__factory(admin).deploy(admin.address);
-  const oracle = await new MockMeterOracle__factory(admin).deploy();
-  const escrow = await new SettlementEscrow__factory(admin).deploy(
-    admin.address,
-    await nft.getAddress(),
-    await oracle.getAddress(),
-    DAY,
-    3n * DAY,
-  );
+  const { admin, provider: originator, lessee, nft, oracle, meters, escrow, assetId } = await deployCore();
+  // deployCore uses the first 8 accounts; the vault's people are the next ones.
+  const [manager, alice, outsider] = (await ethers.getSigners()).slice(8, 11);
   const usdc = await new MockUSDC__factory(admin).deploy();
-  await nft.grantRole(await nft.REGISTRAR_ROLE(), admin.address);
-  await nft.grantRole(await nft.LEASE_MANAGER_ROLE(), await escrow.getAddress());
-  await escrow.grantRole(await escrow.TOKEN_ADMIN_ROLE(), admin.address);
   await escrow.setTokenAllowed(await usdc.getAddress(), true);
-  await nft.mint(originator.address, {
-    gpuModel: "NVIDIA H100 80GB HBM3",
-    datacenter: "eu-west-fra2",
-    serialsHash: ethers.id("bench-vault-serials"),
-    vramMiBPerGpu: 81_559,
-    gpuCount: Number(GPUS),
-    tdpWattsPerGpu: 700,
-  });
   const factory = await new RevenueSplitVaultFactory__factory(admin).deploy(
     await nft.getAddress(),
     await escrow.getAddress(),
   );
-  await nft.connect(originator).approve(await factory.getAddress(), 1n);
-  return { admin, originator, manager, alice, lessee, outsider, nft, oracle, escrow, usdc, factory, assetId: 1n };
+  await nft.connect(originator).approve(await factory.getAddress(), assetId);
+  return { admin, originator, manager, alice, lessee, outsider, nft, oracle, meters, escrow, usdc, factory, assetId };
 }
 
 /**
@@ -58,7 +39,7 @@ async function deploySystem() {
  */
 async function vaultWithRevenue(holders: number, claimBefore: boolean) {
   const sys = await deploySystem();
-  const { factory, originator, manager, alice, lessee, usdc, escrow, oracle, assetId } = sys;
+  const { factory, originator, manager, alice, lessee, usdc, escrow, meters, assetId } = sys;
   await factory
     .connect(originator)
     .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1_000_000n * ONE_SHARE]);
@@ -77,13 +58,13 @@ async function vaultWithRevenue(holders: number, claimBefore: boolean) {
   });
   const block = await ethers.provider.getBlock("latest");
   const t0 = BigInt(block!.timestamp);
-  await oracle.put(assetId, t0, 0n, 0n);
+  await meters.report(t0, 0n, 0n);
   const deposit = 1_000n * ONE_USDC;
   await usdc.mint(lessee.address, deposit);
   await usdc.connect(lessee).approve(await escrow.getAddress(), deposit);
   await escrow.connect(lessee).openLease(assetId, 2n * DAY, deposit);
-  await network.provider.send("evm_setNextBlockTimestamp", [Number(t0 + HOUR + 10n)]);
-  await oracle.put(assetId, t0 + HOUR, (GPUS * HOUR) / 2n, GPUS * HOUR);
+  await time.increaseTo(t0 + HOUR + 10n);
+  await meters.report(t0 + HOUR, (GPUS * HOUR) / 2n, GPUS * HOUR);
   await escrow.settle(1n);
   await network.provider.send("evm_increaseTime", [Number(DAY + 1n)]);
   await escrow.release(1n);
@@ -93,7 +74,7 @@ async function vaultWithRevenue(holders: number, claimBefore: boolean) {
     await vault.claim(alice.address);
   }
   const t1 = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-  await oracle.put(assetId, t1, GPUS * HOUR, 2n * GPUS * HOUR);
+  await meters.report(t1, (GPUS * HOUR) / 2n, GPUS * HOUR);
   await escrow.settle(1n);
   await network.provider.send("evm_increaseTime", [Number(DAY + 1n)]);
   await escrow.release(1n);

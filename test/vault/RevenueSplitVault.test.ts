@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { RevenueSplitVault__factory } from "../../typechain-types";
 import {
   ONE_SHARE,
@@ -10,7 +11,8 @@ import {
   deployedFixture,
   harvestedFixture,
   leaseTerms,
-  leasedFixture,
+  realEscrowLeasedFixture,
+  realEscrowVaultFixture,
   reentrantFixture,
   vaultFixture,
 } from "./fixtures";
@@ -20,13 +22,14 @@ const SUPPLY = 100n * ONE_SHARE;
 const indexFor = (amount: bigint, supply = SUPPLY) => (amount * PRECISION) / supply;
 
 describe("RevenueSplitVault", function () {
+  // The terms tests run against the real SettlementEscrow, which validates and versions the terms.
   describe("setLeaseTerms", function () {
     it("publishes the manager's terms in the escrow, as the NFT's owner", async function () {
-      const { vault, escrow, usdc, manager, assetId } = await loadFixture(vaultFixture);
+      const { vault, escrow, usdc, manager, assetId } = await loadFixture(realEscrowVaultFixture);
       const terms = leaseTerms(await usdc.getAddress());
       await expect(vault.connect(manager).setLeaseTerms(terms))
         .to.emit(escrow, "LeaseTermsSet")
-        .withArgs(assetId, await usdc.getAddress());
+        .withArgs(assetId, 1n, await vault.getAddress(), anyValue);
       const stored = await escrow.leaseTermsOf(assetId);
       expect(stored.token).to.equal(await usdc.getAddress());
       expect(stored.reservationPricePerGpuHour).to.equal(terms.reservationPricePerGpuHour);
@@ -34,16 +37,18 @@ describe("RevenueSplitVault", function () {
     });
 
     it("lets the manager change the terms, including to a usage-only price", async function () {
-      const { vault, escrow, usdc, manager, assetId } = await loadFixture(vaultFixture);
+      const { vault, escrow, usdc, manager, assetId } = await loadFixture(realEscrowVaultFixture);
       await vault.connect(manager).setLeaseTerms(leaseTerms(await usdc.getAddress()));
       await vault
         .connect(manager)
         .setLeaseTerms(leaseTerms(await usdc.getAddress(), { reservationPricePerGpuHour: 0n }));
       expect((await escrow.leaseTermsOf(assetId)).reservationPricePerGpuHour).to.equal(0n);
+      expect((await escrow.leaseTermsOf(assetId)).usagePricePerBusyGpuHour).to.equal(1n * ONE_USDC);
     });
 
     it("reverts CallerNotManager for holders, the originator and strangers", async function () {
-      const { vault, usdc, manager, alice, originator, stranger, escrow, assetId } = await loadFixture(vaultFixture);
+      const { vault, usdc, manager, alice, originator, stranger, escrow, assetId } =
+        await loadFixture(realEscrowVaultFixture);
       const terms = leaseTerms(await usdc.getAddress());
       for (const caller of [alice, originator, stranger]) {
         await expect(vault.connect(caller).setLeaseTerms(terms))
@@ -54,7 +59,7 @@ describe("RevenueSplitVault", function () {
     });
 
     it("reverts TermsTokenNotRevenueToken for terms in another token", async function () {
-      const { vault, usdc, manager, stranger, escrow, assetId } = await loadFixture(vaultFixture);
+      const { vault, usdc, manager, stranger, escrow, assetId } = await loadFixture(realEscrowVaultFixture);
       await expect(vault.connect(manager).setLeaseTerms(leaseTerms(stranger.address)))
         .to.be.revertedWithCustomError(vault, "TermsTokenNotRevenueToken")
         .withArgs(stranger.address, await usdc.getAddress());
@@ -62,7 +67,7 @@ describe("RevenueSplitVault", function () {
     });
 
     it("reverts FreeLeaseTerms when both prices are zero", async function () {
-      const { vault, usdc, manager } = await loadFixture(vaultFixture);
+      const { vault, usdc, manager } = await loadFixture(realEscrowVaultFixture);
       await expect(
         vault
           .connect(manager)
@@ -446,6 +451,8 @@ describe("RevenueSplitVault", function () {
       await expect(vault.connect(carol).claim(carol.address)).to.emit(vault, "RevenueClaimed");
     });
 
+    // The real escrow pays a charge released after the redemption to the redeemer (the NFT's owner by
+    // then), never to the vault: only the test-only escrow can still credit the vault here.
     it("credits revenue that reaches the vault after the redemption to the redeemer", async function () {
       const { vault, payVault, alice, stranger } = await loadFixture(wholeSupplyFixture);
       await vault.connect(alice).redeem(alice.address);
@@ -455,14 +462,14 @@ describe("RevenueSplitVault", function () {
     });
 
     it("keeps a live lease running: the lessee stays the user", async function () {
-      const { factory, nft, usdc, originator, manager, alice, dave, lessee, assetId, expires } =
-        await loadFixture(leasedFixture);
+      const { factory, nft, usdc, originator, manager, alice, stranger, lessee, assetId, expires } =
+        await loadFixture(realEscrowLeasedFixture);
       await factory
         .connect(originator)
         .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]);
       const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), alice);
-      await vault.redeem(dave.address);
-      expect(await nft.ownerOf(assetId)).to.equal(dave.address);
+      await vault.redeem(stranger.address);
+      expect(await nft.ownerOf(assetId)).to.equal(stranger.address);
       expect(await nft.userOf(assetId)).to.equal(lessee.address);
       expect(await nft.userExpires(assetId)).to.equal(expires);
     });

@@ -2,12 +2,19 @@ import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { RevenueSplitVault__factory } from "../../typechain-types";
-import { ONE_SHARE, deployedFixture, harvestedFixture, leaseTerms, leasedFixture, vaultFixture } from "./fixtures";
+import {
+  ONE_SHARE,
+  leaseTerms,
+  realEscrowDeployedFixture,
+  realEscrowLeasedFixture,
+  realEscrowVaultFixture,
+} from "./fixtures";
 
+// Every factory test runs against the real SettlementEscrow (whose terms createVault reads).
 describe("RevenueSplitVaultFactory", function () {
   describe("constructor", function () {
     it("records the NFT and escrow and deploys an implementation bound to them and to itself", async function () {
-      const { factory, nft, escrow, admin } = await loadFixture(deployedFixture);
+      const { factory, nft, escrow, admin } = await loadFixture(realEscrowDeployedFixture);
       expect(await factory.nft()).to.equal(await nft.getAddress());
       expect(await factory.escrow()).to.equal(await escrow.getAddress());
       const impl = RevenueSplitVault__factory.connect(await factory.implementation(), admin);
@@ -17,7 +24,7 @@ describe("RevenueSplitVaultFactory", function () {
     });
 
     it("leaves the implementation impossible to initialize for anyone", async function () {
-      const { factory, admin, stranger } = await loadFixture(deployedFixture);
+      const { factory, admin, stranger } = await loadFixture(realEscrowDeployedFixture);
       const impl = RevenueSplitVault__factory.connect(await factory.implementation(), admin);
       await expect(impl.connect(stranger).initialize([stranger.address], [1n]))
         .to.be.revertedWithCustomError(impl, "CallerNotFactory")
@@ -28,7 +35,7 @@ describe("RevenueSplitVaultFactory", function () {
   describe("createVault", function () {
     it("creates a clone holding the NFT, mints the shares and records it in vaultOf", async function () {
       const { factory, nft, usdc, originator, manager, alice, bob, carol, assetId } =
-        await loadFixture(deployedFixture);
+        await loadFixture(realEscrowDeployedFixture);
       const holders = [alice.address, bob.address, carol.address];
       const amounts = [50n * ONE_SHARE, 30n * ONE_SHARE, 20n * ONE_SHARE];
       const predicted = await factory
@@ -58,7 +65,7 @@ describe("RevenueSplitVaultFactory", function () {
     });
 
     it("makes the vault an EIP-1167 clone of the implementation with the config as immutable arguments", async function () {
-      const { factory, vault, usdc, manager, assetId } = await loadFixture(vaultFixture);
+      const { factory, vault, usdc, manager, assetId } = await loadFixture(realEscrowVaultFixture);
       const code = await ethers.provider.getCode(await vault.getAddress());
       const impl = (await factory.implementation()).toLowerCase().slice(2);
       expect(code.slice(0, 22)).to.equal("0x363d3d373d3d3d363d73");
@@ -71,7 +78,7 @@ describe("RevenueSplitVaultFactory", function () {
     });
 
     it("names the shares after the asset", async function () {
-      const { vault } = await loadFixture(vaultFixture);
+      const { vault } = await loadFixture(realEscrowVaultFixture);
       expect(await vault.name()).to.equal("GPU Asset #1 Revenue Share");
       expect(await vault.symbol()).to.equal("GPURS-1");
       expect(await vault.decimals()).to.equal(18n);
@@ -79,7 +86,7 @@ describe("RevenueSplitVaultFactory", function () {
 
     it("keeps a live lease untouched: the lessee stays the NFT's user", async function () {
       const { factory, nft, usdc, originator, manager, alice, lessee, assetId, expires } =
-        await loadFixture(leasedFixture);
+        await loadFixture(realEscrowLeasedFixture);
       await factory
         .connect(originator)
         .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]);
@@ -89,7 +96,8 @@ describe("RevenueSplitVaultFactory", function () {
     });
 
     it("accepts published terms in the revenue token", async function () {
-      const { factory, escrow, usdc, originator, manager, alice, assetId } = await loadFixture(deployedFixture);
+      const { factory, escrow, usdc, originator, manager, alice, assetId } =
+        await loadFixture(realEscrowDeployedFixture);
       await escrow.connect(originator).setLeaseTerms(assetId, leaseTerms(await usdc.getAddress()));
       await expect(
         factory
@@ -99,7 +107,8 @@ describe("RevenueSplitVaultFactory", function () {
     });
 
     it("lets the owner create a new vault after a redemption, replacing vaultOf", async function () {
-      const { factory, vault, usdc, manager, alice, bob, carol, nft, assetId } = await loadFixture(vaultFixture);
+      const { factory, vault, usdc, manager, alice, bob, carol, nft, assetId } =
+        await loadFixture(realEscrowVaultFixture);
       await vault.connect(bob).transfer(alice.address, await vault.balanceOf(bob.address));
       await vault.connect(carol).transfer(alice.address, await vault.balanceOf(carol.address));
       await vault.connect(alice).redeem(alice.address);
@@ -111,13 +120,15 @@ describe("RevenueSplitVaultFactory", function () {
     });
 
     describe("when the input is bad (each reverts and leaves the NFT with its owner)", function () {
-      async function expectNothingChanged(base: Awaited<ReturnType<typeof deployedFixture>>) {
+      async function expectNothingChanged(
+        base: Pick<Awaited<ReturnType<typeof realEscrowDeployedFixture>>, "nft" | "factory" | "originator" | "assetId">,
+      ) {
         expect(await base.nft.ownerOf(base.assetId)).to.equal(base.originator.address);
         expect(await base.factory.vaultOf(base.assetId)).to.equal(ethers.ZeroAddress);
       }
 
       it("reverts InvalidRevenueToken for the zero token", async function () {
-        const base = await loadFixture(deployedFixture);
+        const base = await loadFixture(realEscrowDeployedFixture);
         const { factory, originator, manager, alice, assetId } = base;
         await expect(
           factory.connect(originator).createVault(assetId, ethers.ZeroAddress, manager.address, [alice.address], [1n]),
@@ -126,7 +137,7 @@ describe("RevenueSplitVaultFactory", function () {
       });
 
       it("reverts InvalidManager for the zero manager", async function () {
-        const base = await loadFixture(deployedFixture);
+        const base = await loadFixture(realEscrowDeployedFixture);
         const { factory, originator, usdc, alice, assetId } = base;
         await expect(
           factory
@@ -137,21 +148,21 @@ describe("RevenueSplitVaultFactory", function () {
       });
 
       it("reverts RevenueTokenNotTermsToken when published terms use another token", async function () {
-        const base = await loadFixture(deployedFixture);
-        const { factory, escrow, originator, usdc, manager, alice, assetId, stranger } = base;
-        await escrow.connect(originator).setLeaseTerms(assetId, leaseTerms(stranger.address));
+        const base = await loadFixture(realEscrowDeployedFixture);
+        const { factory, escrow, originator, usdc, otherToken, manager, alice, assetId } = base;
+        await escrow.connect(originator).setLeaseTerms(assetId, leaseTerms(await otherToken.getAddress()));
         await expect(
           factory
             .connect(originator)
             .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]),
         )
           .to.be.revertedWithCustomError(factory, "RevenueTokenNotTermsToken")
-          .withArgs(assetId, stranger.address, await usdc.getAddress());
+          .withArgs(assetId, await otherToken.getAddress(), await usdc.getAddress());
         await expectNothingChanged(base);
       });
 
       it("reverts InvalidAllocation for no holders or mismatched lengths", async function () {
-        const base = await loadFixture(deployedFixture);
+        const base = await loadFixture(realEscrowDeployedFixture);
         const { factory, originator, usdc, manager, alice, bob, assetId } = base;
         const impl = RevenueSplitVault__factory.connect(await factory.implementation(), originator);
         await expect(factory.connect(originator).createVault(assetId, await usdc.getAddress(), manager.address, [], []))
@@ -168,7 +179,7 @@ describe("RevenueSplitVaultFactory", function () {
       });
 
       it("reverts ZeroShareAllocation for a zero amount", async function () {
-        const base = await loadFixture(deployedFixture);
+        const base = await loadFixture(realEscrowDeployedFixture);
         const { factory, originator, usdc, manager, alice, bob, assetId } = base;
         const impl = RevenueSplitVault__factory.connect(await factory.implementation(), originator);
         await expect(
@@ -182,7 +193,7 @@ describe("RevenueSplitVaultFactory", function () {
       });
 
       it("reverts ERC20InvalidReceiver for the zero holder", async function () {
-        const base = await loadFixture(deployedFixture);
+        const base = await loadFixture(realEscrowDeployedFixture);
         const { factory, originator, usdc, manager, assetId } = base;
         const impl = RevenueSplitVault__factory.connect(await factory.implementation(), originator);
         await expect(
@@ -196,7 +207,7 @@ describe("RevenueSplitVaultFactory", function () {
       });
 
       it("reverts SafeCastOverflowedUintDowncast when the supply exceeds 96 bits", async function () {
-        const base = await loadFixture(deployedFixture);
+        const base = await loadFixture(realEscrowDeployedFixture);
         const { factory, originator, usdc, manager, alice, bob, assetId } = base;
         const impl = RevenueSplitVault__factory.connect(await factory.implementation(), originator);
         const max96 = 2n ** 96n - 1n;
@@ -211,7 +222,7 @@ describe("RevenueSplitVaultFactory", function () {
       });
 
       it("reverts ERC721InsufficientApproval when the factory is not approved", async function () {
-        const base = await loadFixture(deployedFixture);
+        const base = await loadFixture(realEscrowDeployedFixture);
         const { factory, nft, originator, usdc, manager, alice, assetId } = base;
         await nft.connect(originator).approve(ethers.ZeroAddress, assetId);
         await expect(
@@ -225,7 +236,7 @@ describe("RevenueSplitVaultFactory", function () {
       });
 
       it("reverts ERC721IncorrectOwner when the caller does not own the asset", async function () {
-        const base = await loadFixture(deployedFixture);
+        const base = await loadFixture(realEscrowDeployedFixture);
         const { factory, nft, originator, usdc, stranger, alice, assetId } = base;
         await expect(
           factory
@@ -238,7 +249,8 @@ describe("RevenueSplitVaultFactory", function () {
       });
 
       it("reverts when the asset is already in a vault (the vault owns it)", async function () {
-        const { factory, nft, vault, originator, usdc, manager, alice, assetId } = await loadFixture(vaultFixture);
+        const { factory, nft, vault, originator, usdc, manager, alice, assetId } =
+          await loadFixture(realEscrowVaultFixture);
         await expect(
           factory
             .connect(originator)
@@ -253,21 +265,21 @@ describe("RevenueSplitVaultFactory", function () {
 
   describe("vaultOf", function () {
     it("is zero for an asset without a vault", async function () {
-      const { factory } = await loadFixture(harvestedFixture);
+      const { factory } = await loadFixture(realEscrowVaultFixture);
       expect(await factory.vaultOf(2n)).to.equal(ethers.ZeroAddress);
     });
   });
 
   describe("RevenueSplitVault.initialize (through the factory only)", function () {
     it("reverts CallerNotFactory for anyone else", async function () {
-      const { vault, stranger } = await loadFixture(vaultFixture);
+      const { vault, stranger } = await loadFixture(realEscrowVaultFixture);
       await expect(vault.connect(stranger).initialize([stranger.address], [1n]))
         .to.be.revertedWithCustomError(vault, "CallerNotFactory")
         .withArgs(stranger.address);
     });
 
     it("reverts AlreadyInitialized even for the factory once shares exist", async function () {
-      const { vault, factory, stranger } = await loadFixture(vaultFixture);
+      const { vault, factory, stranger } = await loadFixture(realEscrowVaultFixture);
       const factoryAddress = await factory.getAddress();
       await network.provider.send("hardhat_impersonateAccount", [factoryAddress]);
       await network.provider.send("hardhat_setBalance", [factoryAddress, "0xDE0B6B3A7640000"]);

@@ -2,41 +2,26 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
-  GpuAssetNFT__factory,
-  MockMeterOracle__factory,
   MockUSDC__factory,
   RevenueSplitVaultFactory__factory,
   RevenueSplitVault__factory,
-  SettlementEscrow__factory,
 } from "../../typechain-types";
-import { DAY, ONE_SHARE, ONE_USDC, gpuSpec, leaseTerms } from "./fixtures";
-
-const HOUR = 3_600n;
-const GPUS = 8n;
+import { GPUS, HOUR, deployCore } from "../escrow/helpers";
+import { DAY, ONE_SHARE, ONE_USDC, leaseTerms } from "./fixtures";
 
 /**
- * The real GpuAssetNFT and SettlementEscrow (meters from the test-only MockMeterOracle), the factory,
- * and the vault of asset 1 (alice 50, bob 30, carol 20 shares). The manager published the terms
- * through the vault; a baseline meter is in.
+ * The real GpuAssetNFT, UsageOracle (2-of-3 signers; every meter is a signed batch submitted by the
+ * feeder, through the escrow suite's `deployCore`/`Meters`) and SettlementEscrow, the factory, and
+ * the vault of asset 1 (alice 50, bob 30, carol 20 shares). The manager published the terms through
+ * the vault; a baseline reading is in.
  */
 async function systemFixture() {
-  const [admin, originator, manager, alice, bob, carol, lessee, stranger] = await ethers.getSigners();
-  const nft = await new GpuAssetNFT__factory(admin).deploy(admin.address);
-  const oracle = await new MockMeterOracle__factory(admin).deploy();
-  const escrow = await new SettlementEscrow__factory(admin).deploy(
-    admin.address,
-    await nft.getAddress(),
-    await oracle.getAddress(),
-    DAY,
-    3n * DAY,
-  );
+  const core = await deployCore();
+  const { admin, provider: originator, lessee, nft, oracle, escrow, assetId, meters } = core;
+  // deployCore uses the first 8 accounts; the vault's people are the next ones.
+  const [manager, alice, bob, carol, stranger] = (await ethers.getSigners()).slice(8, 13);
   const usdc = await new MockUSDC__factory(admin).deploy();
-  await nft.grantRole(await nft.REGISTRAR_ROLE(), admin.address);
-  await nft.grantRole(await nft.LEASE_MANAGER_ROLE(), await escrow.getAddress());
-  await escrow.grantRole(await escrow.TOKEN_ADMIN_ROLE(), admin.address);
   await escrow.setTokenAllowed(await usdc.getAddress(), true);
-  await nft.mint(originator.address, gpuSpec("e2e"));
-  const assetId = 1n;
   const factory = await new RevenueSplitVaultFactory__factory(admin).deploy(
     await nft.getAddress(),
     await escrow.getAddress(),
@@ -54,7 +39,7 @@ async function systemFixture() {
   const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), stranger);
   await vault.connect(manager).setLeaseTerms(leaseTerms(await usdc.getAddress()));
   const t0 = BigInt(await time.latest());
-  await oracle.put(assetId, t0, 0n, 0n);
+  await meters.report(t0, 0n, 0n);
   return {
     admin,
     originator,
@@ -66,6 +51,7 @@ async function systemFixture() {
     stranger,
     nft,
     oracle,
+    meters,
     escrow,
     usdc,
     factory,
@@ -89,10 +75,10 @@ async function leasedFixture() {
 /** One metered hour settled and released: the escrow holds the charge for the vault. */
 async function revenueFixture() {
   const base = await leasedFixture();
-  const { oracle, escrow, vault, usdc, assetId, t0, leaseId } = base;
+  const { meters, escrow, vault, usdc, t0, leaseId } = base;
   // One hour: all 8 GPUs available, half of that busy.
   await time.increaseTo(t0 + HOUR + 10n);
-  await oracle.put(assetId, t0 + HOUR, (GPUS * HOUR) / 2n, GPUS * HOUR);
+  await meters.report(t0 + HOUR, (GPUS * HOUR) / 2n, GPUS * HOUR);
   const settled = await (await escrow.settle(leaseId)).wait();
   const event = settled!.logs
     .map((log) => escrow.interface.parseLog(log))
@@ -155,7 +141,7 @@ describe("RevenueSplitVault with the real SettlementEscrow (end to end)", functi
   });
 
   it("redeems with a live lease: the lease keeps running and later revenue goes to the new owner", async function () {
-    const { vault, escrow, oracle, nft, usdc, alice, bob, carol, lessee, assetId, t0, leaseId, charged } =
+    const { vault, escrow, meters, nft, usdc, alice, bob, carol, lessee, assetId, t0, leaseId, charged } =
       await loadFixture(revenueFixture);
     await vault.connect(bob).transfer(alice.address, 30n * ONE_SHARE);
     await vault.connect(carol).transfer(alice.address, 20n * ONE_SHARE);
@@ -166,7 +152,7 @@ describe("RevenueSplitVault with the real SettlementEscrow (end to end)", functi
     expect(await vault.claimable(alice.address)).to.equal((charged * 50n) / 100n);
     expect(await vault.claimable(bob.address)).to.equal((charged * 30n) / 100n);
     // The next metered hour is credited to alice, the NFT's owner now, not to the vault.
-    await oracle.put(assetId, t0 + 2n * HOUR, GPUS * HOUR, 2n * GPUS * HOUR);
+    await meters.report(t0 + 2n * HOUR, (GPUS * HOUR) / 2n, GPUS * HOUR);
     await escrow.settle(leaseId);
     await time.increase(DAY + 1n);
     await escrow.release(leaseId);

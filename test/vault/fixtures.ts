@@ -1,5 +1,4 @@
 import { ethers } from "hardhat";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   GpuAssetNFT__factory,
   MockBlocklistToken__factory,
@@ -10,6 +9,7 @@ import {
   RevenueSplitVault__factory,
 } from "../../typechain-types";
 import type { LeaseTermsStruct } from "../../typechain-types/contracts/RevenueSplitVault";
+import { deployCore } from "../escrow/helpers";
 
 export const ONE_USDC = 1_000_000n;
 export const ONE_SHARE = 10n ** 18n;
@@ -44,14 +44,13 @@ export function leaseTerms(token: string, overrides: Partial<LeaseTermsStruct> =
 
 /**
  * Real GpuAssetNFT (asset 1 minted to `originator`), MockUSDC, the test-only MockVaultEscrow and the
- * factory; no vault yet. `leaseManager` holds the NFT's LEASE_MANAGER_ROLE so tests can set a user.
+ * factory; no vault yet. MockVaultEscrow credits the vault exact, arbitrary amounts at once (`credit`);
+ * tests of lease terms and leases use realEscrowDeployedFixture instead.
  */
 export async function deployedFixture() {
-  const [admin, originator, manager, alice, bob, carol, dave, stranger, leaseManager, lessee, funder] =
-    await ethers.getSigners();
+  const [admin, originator, manager, alice, bob, carol, dave, stranger, funder] = await ethers.getSigners();
   const nft = await new GpuAssetNFT__factory(admin).deploy(admin.address);
   await nft.grantRole(await nft.REGISTRAR_ROLE(), admin.address);
-  await nft.grantRole(await nft.LEASE_MANAGER_ROLE(), leaseManager.address);
   await nft.mint(originator.address, gpuSpec("1"));
   const usdc = await new MockUSDC__factory(admin).deploy();
   const escrow = await new MockVaultEscrow__factory(admin).deploy(await nft.getAddress());
@@ -69,8 +68,6 @@ export async function deployedFixture() {
     carol,
     dave,
     stranger,
-    leaseManager,
-    lessee,
     funder,
     nft,
     usdc,
@@ -78,6 +75,76 @@ export async function deployedFixture() {
     factory,
     assetId: 1n,
   };
+}
+
+/**
+ * The real GpuAssetNFT, UsageOracle and SettlementEscrow (the escrow suite's `deployCore`: asset 1, 8
+ * GPUs, minted to `originator`), MockUSDC and a second token both allowed in the escrow, and the
+ * factory approved for asset 1; no vault yet. For everything about lease terms, which the real escrow
+ * validates and stores.
+ */
+export async function realEscrowDeployedFixture() {
+  const { admin, provider: originator, lessee, nft, escrow, assetId } = await deployCore();
+  // deployCore uses the first 8 accounts; the vault's people are the next ones.
+  const [manager, alice, bob, carol, stranger] = (await ethers.getSigners()).slice(8, 13);
+  const usdc = await new MockUSDC__factory(admin).deploy();
+  const otherToken = await new MockUSDC__factory(admin).deploy();
+  await escrow.setTokenAllowed(await usdc.getAddress(), true);
+  await escrow.setTokenAllowed(await otherToken.getAddress(), true);
+  const factory = await new RevenueSplitVaultFactory__factory(admin).deploy(
+    await nft.getAddress(),
+    await escrow.getAddress(),
+  );
+  await nft.connect(originator).approve(await factory.getAddress(), assetId);
+  return {
+    admin,
+    originator,
+    manager,
+    alice,
+    bob,
+    carol,
+    stranger,
+    lessee,
+    nft,
+    usdc,
+    otherToken,
+    escrow,
+    factory,
+    assetId,
+  };
+}
+
+/**
+ * realEscrowDeployedFixture with terms in USDC published by the originator and a live 30-day lease
+ * opened through the escrow (the lessee is the NFT's user until `expires`); asset 1 not yet in a vault.
+ */
+export async function realEscrowLeasedFixture() {
+  const base = await realEscrowDeployedFixture();
+  const { escrow, usdc, originator, lessee, assetId } = base;
+  await escrow.connect(originator).setLeaseTerms(assetId, leaseTerms(await usdc.getAddress()));
+  const deposit = 1_000n * ONE_USDC;
+  await usdc.mint(lessee.address, deposit);
+  await usdc.connect(lessee).approve(await escrow.getAddress(), deposit);
+  await escrow.connect(lessee).openLease(assetId, 30n * DAY, deposit);
+  const expires = (await escrow.leaseOf(1n)).endTime;
+  return { ...base, expires };
+}
+
+/** realEscrowDeployedFixture with the vault of asset 1 in USDC: alice 50, bob 30, carol 20 shares; no terms yet. */
+export async function realEscrowVaultFixture() {
+  const base = await realEscrowDeployedFixture();
+  const { factory, originator, usdc, manager, alice, bob, carol, assetId } = base;
+  await factory
+    .connect(originator)
+    .createVault(
+      assetId,
+      await usdc.getAddress(),
+      manager.address,
+      [alice.address, bob.address, carol.address],
+      [50n * ONE_SHARE, 30n * ONE_SHARE, 20n * ONE_SHARE],
+    );
+  const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), originator);
+  return { ...base, vault };
 }
 
 /** Vault of asset 1 in USDC: alice 50, bob 30, carol 20 shares (100 in all). */
@@ -103,14 +170,6 @@ export async function harvestedFixture() {
   await base.payVault(1_000n * ONE_USDC);
   await base.vault.connect(base.stranger).harvest();
   return base;
-}
-
-/** Asset 1 with a live 30-day lease (the lessee is its user), not yet in a vault. */
-export async function leasedFixture() {
-  const base = await deployedFixture();
-  const expires = BigInt(await time.latest()) + 30n * DAY;
-  await base.nft.connect(base.leaseManager).setUser(base.assetId, base.lessee.address, expires);
-  return { ...base, expires };
 }
 
 /** A vault whose revenue token blocklists: alice 50, bob 50 shares, 100 units harvested. */
