@@ -3,21 +3,23 @@ pragma solidity 0.8.30;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { CheatBase } from "../utils/TestBase.sol";
-import { MeterFeed } from "../utils/MeterFeed.sol";
+import { SignedReadings } from "../utils/SignedReadings.sol";
 import { GpuAssetNFT } from "../../../contracts/GpuAssetNFT.sol";
 import { SettlementEscrow } from "../../../contracts/SettlementEscrow.sol";
 import { RevenueSplitVault } from "../../../contracts/RevenueSplitVault.sol";
+import { UsageOracle } from "../../../contracts/UsageOracle.sol";
 import { Meter } from "../../../contracts/types/OracleTypes.sol";
 import { MockUSDC } from "../../../contracts/mocks/MockUSDC.sol";
 
 /// @notice Drives a RevenueSplitVault that owns a leased GPU asset: real lease revenue through the
-/// escrow (open, meter, close, release), direct donations, harvests, claims, share transfers and
-/// approved transfers among holders, and time. Keeps ghost totals of revenue sent and claims paid.
+/// escrow (open, readings signed and submitted to the real UsageOracle, close, release), direct
+/// donations, harvests, claims, share transfers and approved transfers among holders, and time. Keeps ghost totals of revenue sent and claims paid.
 contract RevenueSplitVaultHandler is CheatBase {
     RevenueSplitVault public immutable vault;
     SettlementEscrow public immutable escrow;
     GpuAssetNFT public immutable nft;
-    MeterFeed public immutable feed;
+    UsageOracle public immutable oracle;
+    uint256 internal immutable _signerKey;
     MockUSDC public immutable usdc;
     uint256 public immutable assetId;
     address public immutable lessee = address(0x1E55EE);
@@ -36,7 +38,8 @@ contract RevenueSplitVaultHandler is CheatBase {
         RevenueSplitVault vault_,
         SettlementEscrow escrow_,
         GpuAssetNFT nft_,
-        MeterFeed feed_,
+        UsageOracle oracle_,
+        uint256 signerKey_,
         MockUSDC usdc_,
         uint256 assetId_,
         address[] memory holders_
@@ -44,7 +47,8 @@ contract RevenueSplitVaultHandler is CheatBase {
         vault = vault_;
         escrow = escrow_;
         nft = nft_;
-        feed = feed_;
+        oracle = oracle_;
+        _signerKey = signerKey_;
         usdc = usdc_;
         assetId = assetId_;
         holders = holders_;
@@ -76,13 +80,15 @@ contract RevenueSplitVaultHandler is CheatBase {
         if (!nft.isLeasable(assetId)) return;
         uint64 duration = uint64(bound(hoursSeed, 1, 6) * 1 hours);
         uint256 deposit = escrow.minimumDeposit(assetId) * (duration / 1 hours + 1);
-        Meter memory last = feed.latestReading(assetId);
+        Meter memory last = oracle.latestReading(assetId);
         if (last.timestamp < block.timestamp) {
-            feed.post(
+            SignedReadings.submitOne(
+                oracle,
+                _signerKey,
                 assetId,
                 Meter(uint64(block.timestamp), last.busyGpuSeconds, last.availableGpuSeconds, last.energyJ)
             );
-            last = feed.latestReading(assetId);
+            last = oracle.latestReading(assetId);
         }
         usdc.mint(lessee, deposit);
         vm.startPrank(lessee);
@@ -94,7 +100,9 @@ contract RevenueSplitVaultHandler is CheatBase {
         (uint16 gpuCount, , ) = nft.meteringLimits(assetId);
         uint256 availableDelta = (uint256(gpuCount) * duration * bound(availableBps, 0, 10_000)) / 10_000;
         uint256 busyDelta = (availableDelta * bound(busyBps, 0, 10_000)) / 10_000;
-        feed.post(
+        SignedReadings.submitOne(
+            oracle,
+            _signerKey,
             assetId,
             Meter(
                 uint64(block.timestamp),

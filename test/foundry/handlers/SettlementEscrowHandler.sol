@@ -4,9 +4,10 @@ pragma solidity 0.8.30;
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { CheatBase } from "../utils/TestBase.sol";
-import { MeterFeed } from "../utils/MeterFeed.sol";
+import { SignedReadings } from "../utils/SignedReadings.sol";
 import { GpuAssetNFT } from "../../../contracts/GpuAssetNFT.sol";
 import { SettlementEscrow } from "../../../contracts/SettlementEscrow.sol";
+import { UsageOracle } from "../../../contracts/UsageOracle.sol";
 import { EndReason, Lease, LeaseTerms } from "../../../contracts/types/EscrowTypes.sol";
 import { Meter } from "../../../contracts/types/OracleTypes.sol";
 
@@ -18,13 +19,15 @@ interface IMintable {
 /// @notice Drives SettlementEscrow through random lease lifecycles by several lessees and asset owners,
 /// with physically possible meter readings, disputes, arbiter decisions, NFT sales, pauses and time.
 /// Keeps ghost totals the invariants compare with the escrow's own bookkeeping.
+/// Readings reach the escrow through the real UsageOracle, signed by the oracle's one signer.
 /// @dev This contract is the arbiter and the pauser; actors act through `vm.prank`.
 contract SettlementEscrowHandler is CheatBase {
     using SafeERC20 for IERC20;
 
     SettlementEscrow public immutable escrow;
     GpuAssetNFT public immutable nft;
-    MeterFeed public immutable feed;
+    UsageOracle public immutable oracle;
+    uint256 internal immutable _signerKey;
     IERC20 public immutable token;
 
     address[] public actors; // every account that can ever hold a withdrawable balance
@@ -46,7 +49,8 @@ contract SettlementEscrowHandler is CheatBase {
     constructor(
         SettlementEscrow escrow_,
         GpuAssetNFT nft_,
-        MeterFeed feed_,
+        UsageOracle oracle_,
+        uint256 signerKey_,
         IERC20 token_,
         address[] memory lessees_,
         address[] memory owners_,
@@ -54,7 +58,8 @@ contract SettlementEscrowHandler is CheatBase {
     ) {
         escrow = escrow_;
         nft = nft_;
-        feed = feed_;
+        oracle = oracle_;
+        _signerKey = signerKey_;
         token = token_;
         lessees = lessees_;
         owners = owners_;
@@ -164,7 +169,7 @@ contract SettlementEscrowHandler is CheatBase {
         uint64 duration,
         uint256 deposit
     ) internal checkedAgainstRules("openLease", address(0)) {
-        Meter memory baseline = feed.latestReading(assetId);
+        Meter memory baseline = oracle.latestReading(assetId);
         vm.prank(lessee);
         uint256 leaseId = escrow.openLease(assetId, duration, deposit);
         ghostDeposited[leaseId] = deposit;
@@ -187,17 +192,20 @@ contract SettlementEscrowHandler is CheatBase {
         ghostDeposited[leaseId] += amount;
     }
 
-    /// @notice Posts the next reading of an asset at the current time: every delta physically possible.
+    /// @notice Submits the next reading of an asset at the current time, signed by the oracle's signer:
+    /// every delta physically possible.
     function report(uint256 assetSeed, uint256 availableBps, uint256 busyBps) external {
         uint256 assetId = _asset(assetSeed);
-        Meter memory last = feed.latestReading(assetId);
+        Meter memory last = oracle.latestReading(assetId);
         if (block.timestamp <= last.timestamp) return;
         (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(assetId);
         uint256 capacity = uint256(gpuCount) * (block.timestamp - last.timestamp);
         uint256 availableDelta = (capacity * bound(availableBps, 0, 10_000)) / 10_000;
         uint256 busyDelta = (availableDelta * bound(busyBps, 0, 10_000)) / 10_000;
         calls["report"]++;
-        feed.post(
+        SignedReadings.submitOne(
+            oracle,
+            _signerKey,
             assetId,
             Meter({
                 timestamp: uint64(block.timestamp),

@@ -2,24 +2,27 @@
 pragma solidity 0.8.30;
 
 import { TestBase } from "../utils/TestBase.sol";
-import { MeterFeed } from "../utils/MeterFeed.sol";
 import { RevenueSplitVaultHandler } from "../handlers/RevenueSplitVaultHandler.sol";
 import { GpuAssetNFT } from "../../../contracts/GpuAssetNFT.sol";
 import { SettlementEscrow } from "../../../contracts/SettlementEscrow.sol";
 import { RevenueSplitVault } from "../../../contracts/RevenueSplitVault.sol";
 import { RevenueSplitVaultFactory } from "../../../contracts/RevenueSplitVaultFactory.sol";
-import { IUsageOracle } from "../../../contracts/interfaces/IUsageOracle.sol";
+import { UsageOracle } from "../../../contracts/UsageOracle.sol";
 import { LeaseTerms } from "../../../contracts/types/EscrowTypes.sol";
 import { GpuSpec } from "../../../contracts/types/GpuAssetTypes.sol";
 import { MockUSDC } from "../../../contracts/mocks/MockUSDC.sol";
 
 /// @notice V1–V5 of test/foundry/README.md after every random action of the vault campaign (V5 once
-/// per run, from its final state). Share amounts are deliberately uneven so that rounding happens.
+/// per run, from its final state). Share amounts are deliberately uneven so that rounding happens. The
+/// leases are metered by the real UsageOracle, with readings the handler signs (one signer, threshold 1).
 /// forge-config: default.invariant.depth = 60
 /// forge-config: deep.invariant.depth = 120
 contract RevenueSplitVaultInvariantTest is TestBase {
+    /// @dev The oracle's one signer (threshold 1).
+    uint256 internal constant SIGNER_KEY = 0x5eed0f0ac1e;
+
     GpuAssetNFT internal nft;
-    MeterFeed internal feed;
+    UsageOracle internal oracle;
     SettlementEscrow internal escrow;
     MockUSDC internal usdc;
     RevenueSplitVault internal vault;
@@ -29,8 +32,10 @@ contract RevenueSplitVaultInvariantTest is TestBase {
     function setUp() public {
         address operator = address(0x0BE1);
         nft = new GpuAssetNFT(address(this));
-        feed = new MeterFeed();
-        escrow = new SettlementEscrow(address(this), nft, IUsageOracle(address(feed)), 1 days, 3 days);
+        address[] memory signers = new address[](1);
+        signers[0] = vm.addr(SIGNER_KEY);
+        oracle = new UsageOracle(address(this), nft, signers, 1, 300, 1_000);
+        escrow = new SettlementEscrow(address(this), nft, oracle, 1 days, 3 days);
         usdc = new MockUSDC();
         nft.grantRole(nft.REGISTRAR_ROLE(), address(this));
         nft.grantRole(nft.LEASE_MANAGER_ROLE(), address(escrow));
@@ -71,7 +76,7 @@ contract RevenueSplitVaultInvariantTest is TestBase {
                 earlyEndAllowed: true
             })
         );
-        handler = new RevenueSplitVaultHandler(vault, escrow, nft, feed, usdc, assetId, holders);
+        handler = new RevenueSplitVaultHandler(vault, escrow, nft, oracle, SIGNER_KEY, usdc, assetId, holders);
         targetContract(address(handler));
     }
 

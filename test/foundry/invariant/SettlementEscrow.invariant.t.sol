@@ -3,27 +3,30 @@ pragma solidity 0.8.30;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { TestBase } from "../utils/TestBase.sol";
-import { MeterFeed } from "../utils/MeterFeed.sol";
+import { SignedReadings } from "../utils/SignedReadings.sol";
 import { SettlementEscrowHandler } from "../handlers/SettlementEscrowHandler.sol";
 import { GpuAssetNFT } from "../../../contracts/GpuAssetNFT.sol";
 import { SettlementEscrow } from "../../../contracts/SettlementEscrow.sol";
-import { IUsageOracle } from "../../../contracts/interfaces/IUsageOracle.sol";
+import { UsageOracle } from "../../../contracts/UsageOracle.sol";
 import { EndReason, Lease, LeaseTerms } from "../../../contracts/types/EscrowTypes.sol";
 import { GpuSpec } from "../../../contracts/types/GpuAssetTypes.sol";
-import { Meter } from "../../../contracts/types/OracleTypes.sol";
+import { Meter, Reading } from "../../../contracts/types/OracleTypes.sol";
 import { MockUSDC } from "../../../contracts/mocks/MockUSDC.sol";
 import { MockNoReturnToken } from "../../../contracts/mocks/MockNoReturnToken.sol";
 
 /// @notice E1–E7 of test/foundry/README.md, checked after every random action of the escrow campaign
-/// (E7 once per run, from the run's final state), with a 6-decimal USDC-like token.
+/// (E7 once per run, from the run's final state), with a 6-decimal USDC-like token. Meters come from the
+/// real UsageOracle: the handler signs each reading (one signer, threshold 1) and submits it.
 /// forge-config: default.invariant.depth = 100
 /// forge-config: deep.invariant.depth = 200
 contract SettlementEscrowInvariantTest is TestBase {
     uint64 internal constant DISPUTE_WINDOW = 1 days;
     uint64 internal constant ARBITER_TIMEOUT = 3 days;
+    /// @dev The oracle's one signer (threshold 1).
+    uint256 internal constant SIGNER_KEY = 0x5eed0f0ac1e;
 
     GpuAssetNFT internal nft;
-    MeterFeed internal feed;
+    UsageOracle internal oracle;
     SettlementEscrow internal escrow;
     IERC20 internal token;
     SettlementEscrowHandler internal handler;
@@ -35,8 +38,10 @@ contract SettlementEscrowInvariantTest is TestBase {
 
     function setUp() public {
         nft = new GpuAssetNFT(address(this));
-        feed = new MeterFeed();
-        escrow = new SettlementEscrow(address(this), nft, IUsageOracle(address(feed)), DISPUTE_WINDOW, ARBITER_TIMEOUT);
+        address[] memory signers = new address[](1);
+        signers[0] = vm.addr(SIGNER_KEY);
+        oracle = new UsageOracle(address(this), nft, signers, 1, 300, 1_000);
+        escrow = new SettlementEscrow(address(this), nft, oracle, DISPUTE_WINDOW, ARBITER_TIMEOUT);
         token = IERC20(_deployToken());
 
         nft.grantRole(nft.REGISTRAR_ROLE(), address(this));
@@ -55,21 +60,23 @@ contract SettlementEscrowInvariantTest is TestBase {
         assets[1] = _mint(owners[0], 4, 350, "b");
         assets[2] = _mint(owners[1], 1, 300, "c");
         // Asset a and c have a reading before any lease; asset b has none (a lease's baseline is then
-        // its first reading).
-        feed.post(
+        // its first reading). Both baselines go in one signed batch, sorted by asset id.
+        Reading[] memory baselines = new Reading[](2);
+        baselines[0] = SignedReadings.toReading(
             assets[0],
             Meter({ timestamp: uint64(block.timestamp), busyGpuSeconds: 0, availableGpuSeconds: 0, energyJ: 0 })
         );
-        feed.post(
+        baselines[1] = SignedReadings.toReading(
             assets[2],
             Meter({ timestamp: uint64(block.timestamp), busyGpuSeconds: 5, availableGpuSeconds: 9, energyJ: 1 })
         );
+        vm.assertEq(SignedReadings.submitSigned(oracle, SIGNER_KEY, baselines), 2, "both baselines accepted");
 
         _terms(owners[0], assets[0], 2_000_000, 1_000_000, 1 hours, 7 days, 9_500, true);
         _terms(owners[0], assets[1], 1_500_000, 0, 2 hours, 3 days, 0, false);
         _terms(owners[1], assets[2], 0, 3_000_000, 1 hours, 2 days, 10_000, true);
 
-        handler = new SettlementEscrowHandler(escrow, nft, feed, token, lessees, owners, assets);
+        handler = new SettlementEscrowHandler(escrow, nft, oracle, SIGNER_KEY, token, lessees, owners, assets);
         escrow.grantRole(escrow.ARBITER_ROLE(), address(handler));
         escrow.grantRole(escrow.PAUSER_ROLE(), address(handler));
         targetContract(address(handler));
@@ -208,7 +215,7 @@ contract SettlementEscrowInvariantTest is TestBase {
             Lease memory l = escrow.leaseOf(id);
             LeaseTerms memory terms = escrow.leaseTermsAt(l.assetId, l.termsVersion);
             (uint64 ts0, uint64 busy0, uint64 avail0, ) = handler.meterAtOpen(id);
-            Meter memory latest = feed.latestReading(l.assetId);
+            Meter memory latest = oracle.latestReading(l.assetId);
             uint256 bound_ =
                 ts0 == 0
                     ? ((uint256(latest.availableGpuSeconds)) * terms.reservationPricePerGpuHour +
