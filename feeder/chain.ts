@@ -309,9 +309,37 @@ export class EthersChain implements ChainPort {
       this.nextNonce = undefined;
       return { kind: "nonce-consumed" };
     }
-    await this.broadcast(pending.rawTxs[pending.rawTxs.length - 1]);
+    await this.rebroadcastNewestAccepted(pending, persist);
     this.nextNonce = pending.nonce + 1;
     return this.waitOrReplace(pending, persist);
+  }
+
+  /**
+   * Rebroadcasts the newest signed version of a pending transaction that the node accepts. A
+   * replacement the node refuses (e.g. "replacement transaction underpriced") is dropped from the
+   * pending record, so it cannot block the nonce; the version before it is tried next.
+   */
+  private async rebroadcastNewestAccepted(pending: PendingTx, persist: (p: PendingTx) => void): Promise<void> {
+    for (;;) {
+      try {
+        await this.broadcast(pending.rawTxs[pending.rawTxs.length - 1]);
+        return;
+      } catch (err) {
+        if (pending.rawTxs.length === 1 || !isRefusedReplacement(err)) throw err;
+        this.dropNewestVersion(pending, persist, err);
+      }
+    }
+  }
+
+  /** Forgets the newest signed version of `pending` (refused by the node); the previous one stays live. */
+  private dropNewestVersion(pending: PendingTx, persist: (p: PendingTx) => void, err: unknown): void {
+    pending.rawTxs.pop();
+    const dropped = pending.hashes.pop();
+    persist(pending);
+    this.log.warn(
+      { nonce: pending.nonce, hash: dropped, error: shortError(err) },
+      "replacement refused by the node; kept the previous transaction",
+    );
   }
 
   private async findReceipt(hashes: string[]): Promise<TxOutcome | undefined> {
@@ -344,7 +372,15 @@ export class EthersChain implements ChainPort {
         const replaced = await this.replace(pending);
         if (replaced) {
           persist(pending);
-          await this.broadcast(replaced);
+          try {
+            await this.broadcast(replaced);
+          } catch (err) {
+            if (!isRefusedReplacement(err)) throw err;
+            this.dropNewestVersion(pending, persist, err);
+            lastSentAt = Date.now();
+            await sleep(receiptPollMs);
+            continue;
+          }
           lastSentAt = Date.now();
           this.log.warn(
             {
@@ -421,4 +457,9 @@ export function shortError(err: unknown): string {
   const e = err as { shortMessage?: string; message?: string };
   const text = (e?.shortMessage ?? e?.message ?? String(err)).split("\n")[0];
   return text.replace(/https?:\/\/[^\s"')]+/g, "<rpc-url>").slice(0, 300);
+}
+
+/** Whether a node refused a transaction outright as a replacement (it will never be mined as sent). */
+export function isRefusedReplacement(err: unknown): boolean {
+  return /replacement transaction underpriced|replacement fee too low|underpriced|fee too low/i.test(shortError(err));
 }

@@ -20,6 +20,7 @@ import { parseNvidiaSmiCsv } from "../../feeder/sources/nvidiaSmi";
 import { encodeSubmit, encodeSubmitReference, orderReadings } from "../../feeder/payload";
 import { IUsageOracle__factory } from "../../typechain-types";
 import type { GpuSample } from "../../feeder/types";
+import { isRefusedReplacement } from "../../feeder/chain";
 
 const G = ["GPU-00000000-0000-4000-8000-000000000001", "GPU-00000000-0000-4000-8000-000000000002"];
 const T0 = 1_750_000_000_000;
@@ -484,5 +485,20 @@ describe("feeder: config", function () {
       expect(() => loadConfigFile(path.join(dir, "bad.json"))).to.throw(ConfigError, /cannot parse/);
       fs.rmSync(dir, { recursive: true });
     });
+  });
+});
+
+describe("feeder: chain error classification", function () {
+  it("recognizes a node refusing a replacement, and nothing else, as a refused replacement", function () {
+    for (const msg of [
+      "replacement transaction underpriced",
+      "sendRawTransaction: RPC unavailable after 5 attempts (replacement fee too low)",
+      "transaction underpriced",
+    ]) {
+      expect(isRefusedReplacement(new Error(msg)), msg).to.equal(true);
+    }
+    for (const msg of ["nonce too low", "already known", "connection refused", "insufficient funds for gas"]) {
+      expect(isRefusedReplacement(new Error(msg)), msg).to.equal(false);
+    }
   });
 });
