@@ -317,7 +317,10 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
   );
   const vaultAddr = await factory.vaultOf(h100);
   const vault: RevenueSplitVault = RevenueSplitVault__factory.connect(vaultAddr, provider);
-  say(`Helios fractionalizes #${h100} into vault ${vaultAddr}: 1,000 shares — Helios 400, Ana 350, Ben 250`);
+  const shareList = holderShares.map(([p, n]) => `${p.name} ${n / SHARE}`).join(", ");
+  say(
+    `Helios fractionalizes #${h100} into vault ${vaultAddr}: ${((await vault.totalSupply()) / SHARE).toLocaleString("en-US")} shares — ${shareList}`,
+  );
 
   // ------------------------------------------------------------------ terms
   const terms = (reservation: number, usage: number, sla: number, maxH: number, early: boolean) => ({
@@ -329,18 +332,27 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
     slaAvailabilityBps: sla,
     earlyEndAllowed: early,
   });
+  /** Describes published terms from the on-chain record, so the narrative says what the escrow stores. */
+  const describeTerms = async (assetId: bigint) => {
+    const t = await escrow.leaseTermsOf(assetId);
+    const price = (v: bigint) => amount(v, decimals);
+    return (
+      `${price(t.reservationPricePerGpuHour)} per GPU-h + ${price(t.usagePricePerBusyGpuHour)} per busy GPU-h, ` +
+      `SLA ${Number(t.slaAvailabilityBps) / 100} %, ${t.earlyEndAllowed ? "early end allowed" : "no early end"}`
+    );
+  };
   await send("publish lease terms", vault.connect(helios.wallet).setLeaseTerms(terms(1.2, 1.1, 9900, 7 * 24, false)));
-  say(`vault manager publishes terms for #${h100}: 1.20 + 1.10 per busy GPU-h, SLA 99 %, no early end`);
+  say(`vault manager publishes terms for #${h100}: ${await describeTerms(h100)}`);
   await send(
     "publish lease terms",
     escrow.connect(helios.wallet).setLeaseTerms(a100, terms(0.7, 0.6, 8000, 7 * 24, true)),
   );
-  say(`Helios publishes terms for #${a100}: 0.70 per GPU-h + 0.60 per busy GPU-h, SLA 80 %, early end allowed`);
+  say(`Helios publishes terms for #${a100}: ${await describeTerms(a100)}`);
   await send(
     "publish lease terms",
     escrow.connect(helios.wallet).setLeaseTerms(l40s, terms(0.4, 0.35, 9500, 7 * 24, true)),
   );
-  say(`Helios publishes terms for #${l40s}: 0.40 + 0.35 per busy GPU-h, SLA 95 %`);
+  say(`Helios publishes terms for #${l40s}: ${await describeTerms(l40s)}`);
 
   // ------------------------------------------------------------------ the feeder
   const leased = new Set<bigint>();
@@ -497,7 +509,8 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
     await send("harvest vault", vault.connect(keeper.wallet).harvest());
     const got = (await vault.totalHarvested()) - before;
     harvests.push(got);
-    say(`keeper harvests the vault: ${fmt(got)} withdrawn from the escrow and spread over 1,000 shares`);
+    const shares = ((await vault.totalSupply()) / SHARE).toLocaleString("en-US");
+    say(`keeper harvests the vault: ${fmt(got)} withdrawn from the escrow and spread over ${shares} shares`);
   };
   const claim = async (p: Persona) => {
     const c = await vault.claimable(p.wallet.address);
@@ -558,11 +571,13 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
       atH: 48.5,
       run: async () => {
         await send("release after dispute window", escrow.connect(keeper.wallet).release(leaseA.id));
-        say(`lease #${leaseA.id}'s day-1 charge leaves its 24 h dispute window: released to the vault`);
+        const windowH = Number(await escrow.disputeWindowSeconds()) / 3600;
+        say(`lease #${leaseA.id}'s day-1 charge leaves its ${windowH} h dispute window: released to the vault`);
         await harvest();
         for (const p of [helios, ana]) await claim(p);
-        await send("share transfer", vault.connect(ana.wallet).transfer(cleo.wallet.address, 100n * SHARE));
-        say(`Ana sells 100 shares to Cleo (Ana keeps her accrued revenue; Cleo earns from now on)`);
+        const sold = 100n * SHARE;
+        await send("share transfer", vault.connect(ana.wallet).transfer(cleo.wallet.address, sold));
+        say(`Ana sells ${sold / SHARE} shares to Cleo (Ana keeps her accrued revenue; Cleo earns from now on)`);
       },
     },
     {
