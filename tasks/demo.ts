@@ -11,6 +11,9 @@ task("demo", "Runs the end-to-end demo: deploy, register, fractionalize, lease, 
   .addOptionalParam("json", "Also write the summary as JSON to this file", undefined, types.string)
   .addFlag("quiet", "Print only the closing line (the JSON file still gets everything)")
   .setAction(async (args: { json?: string; quiet: boolean }, hre) => {
+    // A fresh clone has no artifacts or typings yet: build them (a no-op when up to date) before
+    // loading the story, which imports the TypeChain factories.
+    await hre.run("compile", { quiet: true });
     const { runDemo, renderSummary } = await import("../scripts/demo/story");
     const { consoleOutput, memoryOutput } = await import("../scripts/demo/render");
     const terminal = consoleOutput();
