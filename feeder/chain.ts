@@ -60,7 +60,7 @@ export function isTransient(err: unknown): boolean {
 }
 
 /** The revert data carried by an ethers error, if any. */
-function revertData(err: unknown): string | undefined {
+export function revertData(err: unknown): string | undefined {
   const e = err as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } };
   for (const d of [e?.data, e?.info?.error?.data, e?.error?.data]) {
     if (typeof d === "string" && d.startsWith("0x")) return d;

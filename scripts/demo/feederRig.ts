@@ -10,7 +10,7 @@
  */
 import { Transaction, type Provider, type Wallet, type SigningKey } from "ethers";
 import { IUsageOracle__factory, type GpuAssetNFT, type UsageOracle } from "../../typechain-types";
-import { describeRevert, shortError } from "../../feeder/chain";
+import { describeRevert, revertData, shortError } from "../../feeder/chain";
 import { encodeSubmit } from "../../feeder/payload";
 import type { AssetInfo, ChainPort, Simulation, TxOutcome } from "../../feeder/ports";
 import type { SimulatorSource } from "../../feeder/sources/simulator";
@@ -20,17 +20,6 @@ import { readingFromMeter, type GpuSample, type Logger, type OracleReading } fro
 import { makeBatch, oracleDomain, recoverBatchSigner, signBatchWithKey, type Reading } from "../../src/eip712";
 
 const oracleIface = IUsageOracle__factory.createInterface();
-
-/** The revert data an ethers error carries, if any. */
-function revertData(err: unknown): string | undefined {
-  const e = err as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } };
-  for (const d of [e?.data, e?.info?.error?.data, e?.error?.data]) {
-    if (typeof d === "string" && d.startsWith("0x")) return d;
-    if (d && typeof d === "object" && typeof (d as { data?: unknown }).data === "string")
-      return (d as { data: string }).data;
-  }
-  return undefined;
-}
 
 /**
  * The feeder's `ChainPort` over any ethers provider and a local key: used on the in-process Hardhat
