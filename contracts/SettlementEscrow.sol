@@ -15,6 +15,7 @@ import { IGpuAssetNFT } from "./interfaces/IGpuAssetNFT.sol";
 import { IUsageOracle } from "./interfaces/IUsageOracle.sol";
 import { EndReason, Lease, LeaseTerms, StoredLeaseTerms, WindowCharge } from "./types/EscrowTypes.sol";
 import { Meter } from "./types/OracleTypes.sol";
+import { AssetStatus } from "./types/GpuAssetTypes.sol";
 import { SettlementMath } from "./libraries/SettlementMath.sol";
 
 /// @title SettlementEscrow — stablecoin leases settled from usage proofs
@@ -496,10 +497,14 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         });
         WindowCharge memory priced;
         if (cursor.timestamp != 0) {
-            (uint16 gpuCount, , ) = nft.meteringLimits(lease.assetId);
-            priced = SettlementMath.priceWindow(cursor, latest, lease.startTime, lease.endTime, gpuCount, terms);
-            uint256 balance = lease.balance;
-            charged = priced.netCharge < balance ? priced.netCharge : balance;
+            (bool exists, uint16 gpuCount) = _gpuCountIfExists(lease.assetId);
+            // A burned asset has no payee (see `_payToProvider`): its last window is not billed, so
+            // the lease can still be closed and the lessee refunded.
+            if (exists) {
+                priced = SettlementMath.priceWindow(cursor, latest, lease.startTime, lease.endTime, gpuCount, terms);
+                uint256 balance = lease.balance;
+                charged = priced.netCharge < balance ? priced.netCharge : balance;
+            }
         }
         lease.cursorTimestamp = latest.timestamp;
         lease.cursorBusyGpuSeconds = latest.busyGpuSeconds;
@@ -564,6 +569,20 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
             lease.refunded += amount;
         }
         _withdrawable[payee][token] += amount;
+    }
+
+    /// @dev The asset's GPU count, or `exists = false` when the NFT has been burned. Only the NFT's
+    /// `ERC721NonexistentToken` counts as burned; any other failure (including running out of gas in
+    /// the call) bubbles up, so a caller cannot skip a charge by starving the call of gas.
+    function _gpuCountIfExists(uint256 assetId) private view returns (bool exists, uint16 gpuCount) {
+        try nft.meteringLimits(assetId) returns (uint16 count, uint16, AssetStatus) {
+            return (true, count);
+        } catch (bytes memory reason) {
+            if (reason.length < 4 || bytes4(reason) != IERC721Errors.ERC721NonexistentToken.selector) {
+                LowLevelCall.bubbleRevert(reason);
+            }
+            return (false, 0);
+        }
     }
 
     /// @dev Pulls exactly `amount` of `token` from `from`; refuses a token that delivers less.

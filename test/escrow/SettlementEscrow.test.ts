@@ -603,6 +603,22 @@ describe("SettlementEscrow", function () {
       await expectSolvent(escrow, usdc, [lessee.address]);
     });
 
+    it("still closes and refunds the lessee when the owner burned the asset after expiry", async function () {
+      const { escrow, nft, usdc, meters, provider, lessee, other, leaseId, end } = await loadFixture(openFixture);
+      await meters.report(end, 0n, GPUS * DAY); // a final reading nobody settled
+      await time.increaseTo(end + 5n);
+      await nft.connect(provider).burn(1n); // allowed: the user right has expired
+      // The unsettled last window has no payee left: it is not billed, and nothing stays locked.
+      await expect(escrow.connect(other).close(leaseId))
+        .to.emit(escrow, "LeaseEnded")
+        .withArgs(leaseId, EndReason.Expired, other.address, DEPOSIT);
+      expect(await escrow.withdrawable(lessee.address, await usdc.getAddress())).to.equal(DEPOSIT);
+      const l = await escrow.leaseOf(leaseId);
+      expect(l.pending + l.charged).to.equal(0n);
+      expect(l.cursorTimestamp).to.equal(end);
+      await expectSolvent(escrow, usdc, [lessee.address]);
+    });
+
     it("reverts LeaseNotExpired before the end", async function () {
       const { escrow, leaseId, end } = await loadFixture(openFixture);
       await expect(escrow.close(leaseId))
