@@ -21,6 +21,29 @@ const SUPPLY = 100n * ONE_SHARE;
 /** Index after distributing `amount` over `supply` from zero, as the contract computes it. */
 const indexFor = (amount: bigint, supply = SUPPLY) => (amount * PRECISION) / supply;
 
+/** alice, bob and carol hold one share each; `pay(amount)` credits the vault in the stand-in escrow and harvests. */
+async function threeSingleSharesVault() {
+  const base = await loadFixture(deployedFixture);
+  const { factory, usdc, escrow, originator, manager, alice, bob, carol, funder, assetId } = base;
+  await factory
+    .connect(originator)
+    .createVault(
+      assetId,
+      await usdc.getAddress(),
+      manager.address,
+      [alice.address, bob.address, carol.address],
+      [1n, 1n, 1n],
+    );
+  const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), funder);
+  const pay = async (amount: bigint) => {
+    await usdc.mint(funder.address, amount);
+    await usdc.connect(funder).approve(await escrow.getAddress(), amount);
+    await escrow.connect(funder).credit(await vault.getAddress(), await usdc.getAddress(), amount);
+    await vault.harvest();
+  };
+  return { ...base, vault, pay };
+}
+
 describe("RevenueSplitVault", function () {
   // The terms tests run against the real SettlementEscrow, which validates and versions the terms.
   describe("setLeaseTerms", function () {
@@ -149,25 +172,8 @@ describe("RevenueSplitVault", function () {
     });
 
     it("carries what does not divide evenly, keeps it visible and distributes it later", async function () {
-      const { factory, usdc, escrow, originator, manager, alice, bob, carol, funder, assetId } =
-        await loadFixture(deployedFixture);
       // 3 shares: 1 unit gives each 1e30/3 scaled, carry 1e30 mod 3 = 1.
-      await factory
-        .connect(originator)
-        .createVault(
-          assetId,
-          await usdc.getAddress(),
-          manager.address,
-          [alice.address, bob.address, carol.address],
-          [1n, 1n, 1n],
-        );
-      const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), funder);
-      const pay = async (amount: bigint) => {
-        await usdc.mint(funder.address, amount);
-        await usdc.connect(funder).approve(await escrow.getAddress(), amount);
-        await escrow.connect(funder).credit(await vault.getAddress(), await usdc.getAddress(), amount);
-        await vault.harvest();
-      };
+      const { vault, pay, usdc, alice, bob, carol } = await threeSingleSharesVault();
       await pay(1n);
       expect(await vault.undistributedScaled()).to.equal(1n);
       expect(await vault.accruedScaled(alice.address)).to.equal(PRECISION / 3n);
@@ -181,24 +187,7 @@ describe("RevenueSplitVault", function () {
     });
 
     it("takes a claimer's sub-unit remainder into the carry and hands it out with the next harvest", async function () {
-      const { factory, usdc, escrow, originator, manager, alice, bob, carol, funder, assetId } =
-        await loadFixture(deployedFixture);
-      await factory
-        .connect(originator)
-        .createVault(
-          assetId,
-          await usdc.getAddress(),
-          manager.address,
-          [alice.address, bob.address, carol.address],
-          [1n, 1n, 1n],
-        );
-      const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), funder);
-      const pay = async (amount: bigint) => {
-        await usdc.mint(funder.address, amount);
-        await usdc.connect(funder).approve(await escrow.getAddress(), amount);
-        await escrow.connect(funder).credit(await vault.getAddress(), await usdc.getAddress(), amount);
-        await vault.harvest();
-      };
+      const { vault, pay, usdc, alice, bob, carol } = await threeSingleSharesVault();
       await pay(4n); // each holder: 4/3 units
       const index = (4n * PRECISION) / 3n;
       const carry = (4n * PRECISION) % 3n;

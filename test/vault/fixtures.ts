@@ -7,6 +7,8 @@ import {
   MockVaultEscrow__factory,
   RevenueSplitVaultFactory__factory,
   RevenueSplitVault__factory,
+  type MockBlocklistToken,
+  type MockReentrantToken,
 } from "../../typechain-types";
 import type { LeaseTermsStruct } from "../../typechain-types/contracts/RevenueSplitVault";
 import { deployCore } from "../escrow/helpers";
@@ -172,10 +174,11 @@ export async function harvestedFixture() {
   return base;
 }
 
-/** A vault whose revenue token blocklists: alice 50, bob 50 shares, 100 units harvested. */
-export async function blocklistFixture() {
-  const base = await deployedFixture();
-  const token = await new MockBlocklistToken__factory(base.admin).deploy();
+/** A vault in `token` with alice 50, bob 50 shares, and 100 units credited and harvested. */
+async function awkwardTokenVault<T extends MockBlocklistToken | MockReentrantToken>(
+  base: Awaited<ReturnType<typeof deployedFixture>>,
+  token: T,
+) {
   const { factory, originator, manager, alice, bob, assetId, escrow, funder } = base;
   await factory
     .connect(originator)
@@ -188,18 +191,14 @@ export async function blocklistFixture() {
   return { ...base, token, vault };
 }
 
+/** A vault whose revenue token blocklists: alice 50, bob 50 shares, 100 units harvested. */
+export async function blocklistFixture() {
+  const base = await deployedFixture();
+  return awkwardTokenVault(base, await new MockBlocklistToken__factory(base.admin).deploy());
+}
+
 /** A vault whose revenue token calls back during transfers: alice 50, bob 50 shares, 100 harvested. */
 export async function reentrantFixture() {
   const base = await deployedFixture();
-  const token = await new MockReentrantToken__factory(base.admin).deploy();
-  const { factory, originator, manager, alice, bob, assetId, escrow, funder } = base;
-  await factory
-    .connect(originator)
-    .createVault(assetId, await token.getAddress(), manager.address, [alice.address, bob.address], [50n, 50n]);
-  const vault = RevenueSplitVault__factory.connect(await factory.vaultOf(assetId), originator);
-  await token.mint(funder.address, 100n);
-  await token.connect(funder).approve(await escrow.getAddress(), 100n);
-  await escrow.connect(funder).credit(await vault.getAddress(), await token.getAddress(), 100n);
-  await vault.harvest();
-  return { ...base, token, vault };
+  return awkwardTokenVault(base, await new MockReentrantToken__factory(base.admin).deploy());
 }
