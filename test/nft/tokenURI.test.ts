@@ -38,7 +38,8 @@ async function svgOf(nft: GpuAssetNFT, assetId: bigint): Promise<string> {
 function assertWellFormedXml(doc: string): void {
   if (/[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(doc)) throw new Error("control character in XML");
   const stack: string[] = [];
-  const token = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+=(?:'[^'<&]*(?:&(?:amp|lt|gt|quot|apos);[^'<&]*)*'|"[^"<&]*"))*)\s*(\/?)>|([^<]+)/gy;
+  const token =
+    /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+=(?:'[^'<&]*(?:&(?:amp|lt|gt|quot|apos);[^'<&]*)*'|"[^"<&]*"))*)\s*(\/?)>|([^<]+)/gy;
   let match: RegExpExecArray | null;
   let consumed = 0;
   while ((match = token.exec(doc)) !== null) {
