@@ -1,0 +1,420 @@
+/**
+ * One indexing function per event (STYLE 17). Each writes what its event says; where an event carries
+ * less than the entity needs (a mint's spec, a holder's claimable revenue), the function reads the
+ * contract's own view at the event's block, so every figure is the chain's, never recomputed here.
+ */
+import { ponder } from "ponder:registry";
+import { eq } from "ponder";
+import {
+  asset,
+  escrowBalance,
+  lease,
+  leaseCharge,
+  leaseEvent,
+  leaseTerms,
+  meterReading,
+  oracleBatch,
+  vault,
+  vaultHarvest,
+  vaultHolder,
+} from "ponder:schema";
+import { decodeUsageReported } from "../../src/eip712";
+
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+/** AssetStatus by its uint8 value (contracts/types/GpuAssetTypes.sol). */
+const STATUS = ["Active", "Maintenance", "Retired"] as const;
+/** EndReason by its uint8 value (contracts/types/EscrowTypes.sol). */
+const END_REASON = ["None", "Expired", "EndedByLessee", "TerminatedByProvider", "InsufficientFunds"] as const;
+
+const nameOf = (names: readonly string[], value: number): string => names[value] ?? `Unknown(${value})`;
+const eventId = (event: { transaction: { hash: string }; log: { logIndex: number } }) =>
+  `${event.transaction.hash}-${event.log.logIndex}`;
+
+// ─── GpuAssetNFT ─────────────────────────────────────────────────────────────────────────────────
+
+ponder.on("GpuAssetNFT:Transfer", async ({ event, context }) => {
+  const { from, to, tokenId } = event.args;
+  if (from === ZERO) {
+    const spec = await context.client.readContract({
+      abi: context.contracts.GpuAssetNFT.abi,
+      address: context.contracts.GpuAssetNFT.address!,
+      functionName: "specOf",
+      args: [tokenId],
+    });
+    await context.db.insert(asset).values({
+      assetId: tokenId,
+      owner: to,
+      gpuModel: spec.gpuModel,
+      datacenter: spec.datacenter,
+      serialsHash: spec.serialsHash,
+      vramMiBPerGpu: spec.vramMiBPerGpu,
+      gpuCount: spec.gpuCount,
+      tdpWattsPerGpu: spec.tdpWattsPerGpu,
+      status: "Active",
+      user: null,
+      userExpires: 0n,
+      vault: null,
+      burned: false,
+      mintedAtBlock: event.block.number,
+      mintedAt: event.block.timestamp,
+    });
+    return;
+  }
+  await context.db.update(asset, { assetId: tokenId }).set({ owner: to, burned: to === ZERO });
+});
+
+ponder.on("GpuAssetNFT:StatusChanged", async ({ event, context }) => {
+  await context.db
+    .update(asset, { assetId: event.args.assetId })
+    .set({ status: nameOf(STATUS, event.args.newStatus) });
+});
+
+ponder.on("GpuAssetNFT:SpecUpdated", async ({ event, context }) => {
+  const spec = await context.client.readContract({
+    abi: context.contracts.GpuAssetNFT.abi,
+    address: context.contracts.GpuAssetNFT.address!,
+    functionName: "specOf",
+    args: [event.args.assetId],
+  });
+  await context.db.update(asset, { assetId: event.args.assetId }).set({
+    gpuModel: spec.gpuModel,
+    datacenter: spec.datacenter,
+    serialsHash: spec.serialsHash,
+    vramMiBPerGpu: spec.vramMiBPerGpu,
+    gpuCount: spec.gpuCount,
+    tdpWattsPerGpu: spec.tdpWattsPerGpu,
+  });
+});
+
+ponder.on("GpuAssetNFT:UpdateUser", async ({ event, context }) => {
+  const { tokenId, user, expires } = event.args;
+  const row = await context.db.find(asset, { assetId: tokenId });
+  if (!row) return; // a burn's closing UpdateUser(id, 0, 0) after the record is gone
+  await context.db.update(asset, { assetId: tokenId }).set({ user: user === ZERO ? null : user, userExpires: expires });
+});
+
+// ─── UsageOracle ─────────────────────────────────────────────────────────────────────────────────
+
+ponder.on("UsageOracle:UsageReported", async ({ event, context }) => {
+  const batchId = eventId(event);
+  const readings = decodeUsageReported(event.args.meters);
+  await context.db.insert(oracleBatch).values({
+    id: batchId,
+    configVersion: event.args.configVersion,
+    readingCount: readings.length,
+    blockNumber: event.block.number,
+    blockTimestamp: event.block.timestamp,
+    transactionHash: event.transaction.hash,
+  });
+  if (readings.length === 0) return;
+  await context.db.insert(meterReading).values(
+    readings.map((r) => ({
+      id: `${r.assetId}-${r.timestamp}`,
+      assetId: r.assetId,
+      batchId,
+      timestamp: r.timestamp,
+      busyGpuSeconds: r.busyGpuSeconds,
+      availableGpuSeconds: r.availableGpuSeconds,
+      energyJ: r.energyJ,
+      configVersion: event.args.configVersion,
+      blockNumber: event.block.number,
+    })),
+  );
+});
+
+// ─── SettlementEscrow ────────────────────────────────────────────────────────────────────────────
+
+ponder.on("SettlementEscrow:LeaseTermsSet", async ({ event, context }) => {
+  const { assetId, version, caller, terms } = event.args;
+  await context.db.insert(leaseTerms).values({
+    assetId,
+    version,
+    token: terms.token,
+    reservationPricePerGpuHour: terms.reservationPricePerGpuHour,
+    usagePricePerBusyGpuHour: terms.usagePricePerBusyGpuHour,
+    minDurationSeconds: terms.minDurationSeconds,
+    maxDurationSeconds: terms.maxDurationSeconds,
+    slaAvailabilityBps: terms.slaAvailabilityBps,
+    earlyEndAllowed: terms.earlyEndAllowed,
+    setBy: caller,
+    setAt: event.block.timestamp,
+    removed: false,
+  });
+});
+
+ponder.on("SettlementEscrow:LeaseTermsRemoved", async ({ event, context }) => {
+  const rows = await context.db.sql
+    .select()
+    .from(leaseTerms)
+    .where(eq(leaseTerms.assetId, event.args.assetId));
+  for (const row of rows) {
+    if (!row.removed) {
+      await context.db.update(leaseTerms, { assetId: row.assetId, version: row.version }).set({ removed: true });
+    }
+  }
+});
+
+ponder.on("SettlementEscrow:LeaseOpened", async ({ event, context }) => {
+  const a = event.args;
+  await context.db.insert(lease).values({
+    leaseId: a.leaseId,
+    assetId: a.assetId,
+    lessee: a.lessee,
+    token: a.token,
+    termsVersion: a.termsVersion,
+    startTime: a.startTime,
+    endTime: a.endTime,
+    deposited: a.deposit,
+    billed: 0n,
+    charged: 0n,
+    refunded: 0n,
+    disputed: 0n,
+    settlements: 0,
+    lastSettledTimestamp: 0n,
+    endReason: "None",
+    endedBy: null,
+    endedAt: null,
+  });
+});
+
+ponder.on("SettlementEscrow:LeaseToppedUp", async ({ event, context }) => {
+  const { leaseId, payer, amount } = event.args;
+  await context.db.update(lease, { leaseId }).set((row) => ({ deposited: row.deposited + amount }));
+  await context.db.insert(leaseEvent).values({
+    id: eventId(event),
+    leaseId,
+    kind: "ToppedUp",
+    account: payer,
+    amount,
+    toPayee: null,
+    detail: null,
+    blockTimestamp: event.block.timestamp,
+  });
+});
+
+ponder.on("SettlementEscrow:LeaseSettled", async ({ event, context }) => {
+  const { leaseId, fromTimestamp, toTimestamp, priced, charged, pendingUntil } = event.args;
+  await context.db.update(lease, { leaseId }).set((row) => ({
+    billed: row.billed + charged,
+    settlements: row.settlements + 1,
+    lastSettledTimestamp: toTimestamp,
+  }));
+  await context.db.insert(leaseCharge).values({
+    id: eventId(event),
+    leaseId,
+    fromTimestamp,
+    toTimestamp,
+    billedSeconds: priced.billedSeconds,
+    availabilityBps: priced.availabilityBps,
+    reservationFee: priced.reservationFee,
+    usageFee: priced.usageFee,
+    slaCredit: priced.slaCredit,
+    netCharge: priced.netCharge,
+    charged,
+    pendingUntil,
+    blockTimestamp: event.block.timestamp,
+  });
+});
+
+/** Adds `amount` to an account's withdrawable escrow balance. */
+async function credit(
+  context: { db: { insert: any } },
+  account: `0x${string}`,
+  token: `0x${string}`,
+  amount: bigint,
+): Promise<void> {
+  if (amount === 0n) return;
+  await context.db
+    .insert(escrowBalance)
+    .values({ account, token, withdrawable: amount, withdrawn: 0n })
+    .onConflictDoUpdate((row: { withdrawable: bigint }) => ({ withdrawable: row.withdrawable + amount }));
+}
+
+ponder.on("SettlementEscrow:ChargeReleased", async ({ event, context }) => {
+  const { leaseId, payee, token, amount } = event.args;
+  const row = await context.db.find(lease, { leaseId });
+  // The payee is the NFT's owner; when the asset was burned the charge goes back to the lessee.
+  const toLessee = row !== null && payee.toLowerCase() === row.lessee.toLowerCase();
+  await context.db
+    .update(lease, { leaseId })
+    .set((r) => (toLessee ? { refunded: r.refunded + amount } : { charged: r.charged + amount }));
+  await credit(context, payee, token, amount);
+  await context.db.insert(leaseEvent).values({
+    id: eventId(event),
+    leaseId,
+    kind: "ChargeReleased",
+    account: payee,
+    amount,
+    toPayee: null,
+    detail: null,
+    blockTimestamp: event.block.timestamp,
+  });
+});
+
+ponder.on("SettlementEscrow:LeaseEnded", async ({ event, context }) => {
+  const { leaseId, reason, caller, refund } = event.args;
+  const row = await context.db.find(lease, { leaseId });
+  await context.db.update(lease, { leaseId }).set((r) => ({
+    refunded: r.refunded + refund,
+    endReason: nameOf(END_REASON, reason),
+    endedBy: caller,
+    endedAt: event.block.timestamp,
+  }));
+  if (row) await credit(context, row.lessee, row.token, refund);
+  await context.db.insert(leaseEvent).values({
+    id: eventId(event),
+    leaseId,
+    kind: "Ended",
+    account: caller,
+    amount: refund,
+    toPayee: null,
+    detail: nameOf(END_REASON, reason),
+    blockTimestamp: event.block.timestamp,
+  });
+});
+
+ponder.on("SettlementEscrow:DisputeRaised", async ({ event, context }) => {
+  const { leaseId, amount, deadline } = event.args;
+  await context.db.update(lease, { leaseId }).set((r) => ({ disputed: r.disputed + amount }));
+  await context.db.insert(leaseEvent).values({
+    id: eventId(event),
+    leaseId,
+    kind: "DisputeRaised",
+    account: null,
+    amount,
+    toPayee: null,
+    detail: `deadline ${deadline}`,
+    blockTimestamp: event.block.timestamp,
+  });
+});
+
+ponder.on("SettlementEscrow:DisputeResolved", async ({ event, context }) => {
+  const { leaseId, resolver, toLessee, toPayee, byTimeout } = event.args;
+  const row = await context.db.find(lease, { leaseId });
+  await context.db.update(lease, { leaseId }).set((r) => ({
+    disputed: r.disputed - toLessee - toPayee,
+    refunded: r.refunded + toLessee,
+    charged: r.charged + toPayee,
+  }));
+  if (row) {
+    await credit(context, row.lessee, row.token, toLessee);
+    const owner = await context.db.find(asset, { assetId: row.assetId });
+    if (owner) await credit(context, owner.owner, row.token, toPayee);
+  }
+  await context.db.insert(leaseEvent).values({
+    id: eventId(event),
+    leaseId,
+    kind: "DisputeResolved",
+    account: resolver,
+    amount: toLessee,
+    toPayee,
+    detail: byTimeout ? "by timeout" : "by arbiter",
+    blockTimestamp: event.block.timestamp,
+  });
+});
+
+ponder.on("SettlementEscrow:Withdrawn", async ({ event, context }) => {
+  const { account, token, amount } = event.args;
+  await context.db
+    .insert(escrowBalance)
+    .values({ account, token, withdrawable: -amount, withdrawn: amount })
+    .onConflictDoUpdate((row) => ({ withdrawable: row.withdrawable - amount, withdrawn: row.withdrawn + amount }));
+});
+
+// ─── RevenueSplitVaultFactory and vaults ─────────────────────────────────────────────────────────
+
+ponder.on("RevenueSplitVaultFactory:VaultCreated", async ({ event, context }) => {
+  const a = event.args;
+  await context.db.insert(vault).values({
+    address: a.vault,
+    assetId: a.assetId,
+    creator: a.creator,
+    revenueToken: a.revenueToken,
+    manager: a.manager,
+    totalShares: a.totalShares,
+    totalHarvested: 0n,
+    totalClaimed: 0n,
+    revenuePerShareScaled: 0n,
+    carryScaled: 0n,
+    harvests: 0,
+    redeemedBy: null,
+    createdAt: event.block.timestamp,
+  });
+  await context.db.update(asset, { assetId: a.assetId }).set({ vault: a.vault });
+});
+
+/** Re-reads a holder's claimable revenue from the vault at the current event's block. */
+async function refreshClaimable(
+  context: { client: any; contracts: any; db: any },
+  vaultAddress: `0x${string}`,
+  holder: `0x${string}`,
+): Promise<void> {
+  const claimable = (await context.client.readContract({
+    abi: context.contracts.RevenueSplitVault.abi,
+    address: vaultAddress,
+    functionName: "claimable",
+    args: [holder],
+  })) as bigint;
+  await context.db
+    .insert(vaultHolder)
+    .values({ vault: vaultAddress, holder, shares: 0n, claimed: 0n, claimable })
+    .onConflictDoUpdate({ claimable });
+}
+
+ponder.on("RevenueSplitVault:Transfer", async ({ event, context }) => {
+  const { from, to, value } = event.args;
+  const at = event.log.address;
+  if (from !== ZERO) {
+    await context.db
+      .insert(vaultHolder)
+      .values({ vault: at, holder: from, shares: -value, claimed: 0n, claimable: 0n })
+      .onConflictDoUpdate((row) => ({ shares: row.shares - value }));
+    await refreshClaimable(context, at, from);
+  }
+  if (to !== ZERO) {
+    await context.db
+      .insert(vaultHolder)
+      .values({ vault: at, holder: to, shares: value, claimed: 0n, claimable: 0n })
+      .onConflictDoUpdate((row) => ({ shares: row.shares + value }));
+    await refreshClaimable(context, at, to);
+  }
+});
+
+ponder.on("RevenueSplitVault:RevenueHarvested", async ({ event, context }) => {
+  const { caller, amount, revenuePerShareScaled, carryScaled } = event.args;
+  const at = event.log.address;
+  await context.db.update(vault, { address: at }).set((row) => ({
+    totalHarvested: row.totalHarvested + amount,
+    revenuePerShareScaled,
+    carryScaled,
+    harvests: row.harvests + 1,
+  }));
+  await context.db.insert(vaultHarvest).values({
+    id: eventId(event),
+    vault: at,
+    caller,
+    amount,
+    revenuePerShareScaled,
+    blockTimestamp: event.block.timestamp,
+  });
+  // A harvest raises every holder's claimable revenue.
+  const holders = await context.db.sql.select().from(vaultHolder).where(eq(vaultHolder.vault, at));
+  for (const h of holders) if (h.shares > 0n) await refreshClaimable(context, at, h.holder);
+});
+
+ponder.on("RevenueSplitVault:RevenueClaimed", async ({ event, context }) => {
+  const { account, amount } = event.args;
+  const at = event.log.address;
+  await context.db.update(vault, { address: at }).set((row) => ({ totalClaimed: row.totalClaimed + amount }));
+  await context.db
+    .insert(vaultHolder)
+    .values({ vault: at, holder: account, shares: 0n, claimed: amount, claimable: 0n })
+    .onConflictDoUpdate((row) => ({ claimed: row.claimed + amount }));
+  await refreshClaimable(context, at, account);
+});
+
+ponder.on("RevenueSplitVault:Redeemed", async ({ event, context }) => {
+  await context.db.update(vault, { address: event.log.address }).set({ redeemedBy: event.args.account });
+  await context.db.update(asset, { assetId: event.args.assetId }).set({ vault: null });
+});
