@@ -23,7 +23,11 @@ export async function loadConfig(): Promise<DashboardConfig> {
 }
 
 /** Runs one GraphQL query against the indexer. */
-export async function graphql<T>(config: DashboardConfig, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function graphql<T>(
+  config: DashboardConfig,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   const res = await fetch(`${config.indexerUrl}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -120,7 +124,12 @@ export function tokenInfo(config: DashboardConfig, token: string): Promise<Token
 }
 
 /** Decodes an on-chain `data:application/json;base64,` metadata URI. */
-export function decodeMetadata(uri: string): { name: string; description: string; image: string; attributes: { trait_type: string; value: string | number }[] } {
+export function decodeMetadata(uri: string): {
+  name: string;
+  description: string;
+  image: string;
+  attributes: { trait_type: string; value: string | number }[];
+} {
   const prefix = "data:application/json;base64,";
   if (!uri.startsWith(prefix)) throw new Error("not an on-chain JSON data URI");
   const bytes = Uint8Array.from(atob(uri.slice(prefix.length)), (c) => c.charCodeAt(0));

@@ -43,7 +43,12 @@ export function exactAmount(amount: bigint, decimals: number): string {
  * The parts must be non-negative and sum to `total`.
  * @returns the rounded parts, in 10^-shown units.
  */
-export function roundParts(total: bigint, parts: readonly bigint[], decimals: number, shown = SHOWN_DECIMALS): bigint[] {
+export function roundParts(
+  total: bigint,
+  parts: readonly bigint[],
+  decimals: number,
+  shown = SHOWN_DECIMALS,
+): bigint[] {
   const sum = parts.reduce((a, b) => a + b, 0n);
   if (sum !== total) throw new RangeError(`parts sum to ${sum}, not ${total}`);
   if (parts.some((p) => p < 0n)) throw new RangeError("negative part");

@@ -220,7 +220,10 @@ async function fleetPage(config: DashboardConfig): Promise<void> {
     ["Availability", formatPercent(gpuSpanHours > 0 ? available / gpuSpanHours : NaN), "availability"],
     ["Energy", `${formatNumber(energy, 1)} kWh`, "energy"],
   ]
-    .map(([label, value, key]) => `<div class="tile" data-tile="${key}"><div class="label">${label}</div><div class="value">${value}</div></div>`)
+    .map(
+      ([label, value, key]) =>
+        `<div class="tile" data-tile="${key}"><div class="label">${label}</div><div class="value">${value}</div></div>`,
+    )
     .join("");
   shell(
     "fleet",
@@ -251,7 +254,12 @@ async function assetPage(config: DashboardConfig, id: string): Promise<void> {
     return;
   }
   const [rows, metadata] = await Promise.all([
-    graphqlAll<ReadingRow>(config, "meterReadings", `where: { assetId: "${id}" }, orderBy: "timestamp", orderDirection: "asc"`, READING_FIELDS),
+    graphqlAll<ReadingRow>(
+      config,
+      "meterReadings",
+      `where: { assetId: "${id}" }, orderBy: "timestamp", orderDirection: "asc"`,
+      READING_FIELDS,
+    ),
     a.burned ? Promise.resolve(null) : tokenURI(config, BigInt(id)).then(decodeMetadata),
   ]);
   const readings = rows.map(toReading);
@@ -265,7 +273,9 @@ async function assetPage(config: DashboardConfig, id: string): Promise<void> {
          <figcaption>${metadata ? esc(metadata.name) : ""}</figcaption></figure>
        <table class="spec">
          ${(metadata?.attributes ?? [])
-           .map((t) => `<tr><th>${esc(t.trait_type)}</th><td data-trait="${esc(t.trait_type)}">${esc(t.value)}</td></tr>`)
+           .map(
+             (t) => `<tr><th>${esc(t.trait_type)}</th><td data-trait="${esc(t.trait_type)}">${esc(t.value)}</td></tr>`,
+           )
            .join("")}
          <tr><th>Owner</th><td><code>${esc(a.owner)}</code></td></tr>
          <tr><th>Utilization</th><td data-metric="utilization">${formatPercent(f.utilization)}</td></tr>
@@ -283,7 +293,10 @@ async function assetPage(config: DashboardConfig, id: string): Promise<void> {
   );
   const series = intervalSeries(readings, a.gpuCount);
   const width = Math.min(1100, app.clientWidth - 40);
-  const axes = [{ stroke: "#8aa0c8", grid: { stroke: "#1f2a44" } }, { stroke: "#8aa0c8", grid: { stroke: "#1f2a44" } }];
+  const axes = [
+    { stroke: "#8aa0c8", grid: { stroke: "#1f2a44" } },
+    { stroke: "#8aa0c8", grid: { stroke: "#1f2a44" } },
+  ];
   new uPlot(
     {
       title: "Utilization and availability per interval (%)",
@@ -368,7 +381,12 @@ async function leaseTable(config: DashboardConfig, leases: LeaseRow[], withAsset
 }
 
 async function leasesPage(config: DashboardConfig): Promise<void> {
-  const leases = await graphqlAll<LeaseRow>(config, "leases", `orderBy: "leaseId", orderDirection: "asc"`, LEASE_FIELDS);
+  const leases = await graphqlAll<LeaseRow>(
+    config,
+    "leases",
+    `orderBy: "leaseId", orderDirection: "asc"`,
+    LEASE_FIELDS,
+  );
   shell("leases", "Leases", await leaseTable(config, leases, true), config.network);
 }
 
@@ -376,7 +394,12 @@ async function leasesPage(config: DashboardConfig): Promise<void> {
 
 async function vaultsPage(config: DashboardConfig): Promise<void> {
   const [vaults, holders] = await Promise.all([
-    graphqlAll<VaultRow>(config, "vaults", `orderBy: "assetId", orderDirection: "asc"`, "address assetId revenueToken manager totalShares totalHarvested totalClaimed harvests"),
+    graphqlAll<VaultRow>(
+      config,
+      "vaults",
+      `orderBy: "assetId", orderDirection: "asc"`,
+      "address assetId revenueToken manager totalShares totalHarvested totalClaimed harvests",
+    ),
     graphqlAll<HolderRow>(config, "vaultHolders", "", "vault holder shares claimed claimable"),
   ]);
   const out: string[] = [];

@@ -35,7 +35,15 @@ export interface SpanFigures {
 /** The figures between the first and the last of `readings` (ascending by timestamp). */
 export function spanFigures(readings: readonly Reading[], gpuCount: number): SpanFigures {
   if (readings.length < 2) {
-    return { seconds: 0, busyGpuHours: 0, availableGpuHours: 0, utilization: NaN, availability: NaN, energyKwh: 0, kwhPerGpuHour: NaN };
+    return {
+      seconds: 0,
+      busyGpuHours: 0,
+      availableGpuHours: 0,
+      utilization: NaN,
+      availability: NaN,
+      energyKwh: 0,
+      kwhPerGpuHour: NaN,
+    };
   }
   return between(readings[0]!, readings[readings.length - 1]!, gpuCount);
 }

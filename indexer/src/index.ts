@@ -65,9 +65,7 @@ ponder.on("GpuAssetNFT:Transfer", async ({ event, context }) => {
 });
 
 ponder.on("GpuAssetNFT:StatusChanged", async ({ event, context }) => {
-  await context.db
-    .update(asset, { assetId: event.args.assetId })
-    .set({ status: nameOf(STATUS, event.args.newStatus) });
+  await context.db.update(asset, { assetId: event.args.assetId }).set({ status: nameOf(STATUS, event.args.newStatus) });
 });
 
 ponder.on("GpuAssetNFT:SpecUpdated", async ({ event, context }) => {
@@ -144,10 +142,7 @@ ponder.on("SettlementEscrow:LeaseTermsSet", async ({ event, context }) => {
 });
 
 ponder.on("SettlementEscrow:LeaseTermsRemoved", async ({ event, context }) => {
-  const rows = await context.db.sql
-    .select()
-    .from(leaseTerms)
-    .where(eq(leaseTerms.assetId, event.args.assetId));
+  const rows = await context.db.sql.select().from(leaseTerms).where(eq(leaseTerms.assetId, event.args.assetId));
   for (const row of rows) {
     if (!row.removed) {
       await context.db.update(leaseTerms, { assetId: row.assetId, version: row.version }).set({ removed: true });
@@ -257,6 +252,8 @@ ponder.on("SettlementEscrow:LeaseEnded", async ({ event, context }) => {
   const row = await context.db.find(lease, { leaseId });
   await context.db.update(lease, { leaseId }).set((r) => ({
     refunded: r.refunded + refund,
+    // A lease ended before its end time is truncated to the ending block (SettlementEscrow._endEarly).
+    endTime: event.block.timestamp < r.endTime ? event.block.timestamp : r.endTime,
     endReason: nameOf(END_REASON, reason),
     endedBy: caller,
     endedAt: event.block.timestamp,
