@@ -63,6 +63,21 @@ export async function graphqlAll<T>(
   }
 }
 
+/** One asset's metered span, from the indexer's `/fleet` endpoint (decimal strings). */
+export interface FleetSpan {
+  assetId: string;
+  readings: number;
+  first: { timestamp: string; busyGpuSeconds: string; availableGpuSeconds: string; energyJ: string } | null;
+  last: { timestamp: string; busyGpuSeconds: string; availableGpuSeconds: string; energyJ: string } | null;
+}
+
+/** Every asset's first and last reading and its reading count. */
+export async function fleetSpans(config: DashboardConfig): Promise<FleetSpan[]> {
+  const res = await fetch(`${config.indexerUrl}/fleet`);
+  if (!res.ok) throw new Error(`indexer /fleet: HTTP ${res.status}`);
+  return (await res.json()) as FleetSpan[];
+}
+
 /** One `eth_call`. */
 export async function ethCall(config: DashboardConfig, to: string, data: string): Promise<string> {
   const res = await fetch(config.rpcUrl, {

@@ -14,6 +14,7 @@ import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import {
   decodeMetadata,
+  fleetSpans,
   graphql,
   graphqlAll,
   loadConfig,
@@ -161,34 +162,23 @@ function shell(active: string, title: string, body: string, network: string): vo
 // ─── Fleet ───────────────────────────────────────────────────────────────────────────────────────
 
 async function fleetPage(config: DashboardConfig): Promise<void> {
-  const { assets } = await graphql<{ assets: { items: AssetRow[] } }>(
-    config,
-    `{ assets(orderBy: "assetId", orderDirection: "asc", limit: 1000) { items { ${ASSET_FIELDS} } } }`,
-  );
-  const live = assets.items.filter((a) => !a.burned);
-  // First and last reading of each asset, and the count, in one request.
-  const parts = live
-    .map(
-      (a) => `
-      f${a.assetId}: meterReadings(where: { assetId: "${a.assetId}" }, orderBy: "timestamp", orderDirection: "asc", limit: 1) { totalCount items { ${READING_FIELDS} } }
-      l${a.assetId}: meterReadings(where: { assetId: "${a.assetId}" }, orderBy: "timestamp", orderDirection: "desc", limit: 1) { items { ${READING_FIELDS} } }`,
-    )
-    .join("\n");
-  const [ends, now] = await Promise.all([
-    live.length
-      ? graphql<Record<string, { totalCount?: number; items: ReadingRow[] }>>(config, `{ ${parts} }`)
-      : Promise.resolve({} as Record<string, { totalCount?: number; items: ReadingRow[] }>),
+  const [assets, spans, now] = await Promise.all([
+    graphqlAll<AssetRow>(config, "assets", `orderBy: "assetId", orderDirection: "asc"`, ASSET_FIELDS),
+    fleetSpans(config),
     chainTime(config),
   ]);
+  const live = assets.filter((a) => !a.burned);
+  const ends = new Map(spans.map((s) => [s.assetId, s]));
   let busy = 0;
   let available = 0;
   let energy = 0;
   let gpuSpanHours = 0;
   let leased = 0;
   const rows = live.map((a) => {
-    const first = ends[`f${a.assetId}`]?.items[0];
-    const last = ends[`l${a.assetId}`]?.items[0];
-    const count = ends[`f${a.assetId}`]?.totalCount ?? 0;
+    const span = ends.get(a.assetId);
+    const first = span?.first ?? undefined;
+    const last = span?.last ?? undefined;
+    const count = span?.readings ?? 0;
     const f = spanFigures(first && last ? [toReading(first), toReading(last)] : [], a.gpuCount);
     busy += f.busyGpuHours;
     available += f.availableGpuHours;
@@ -406,14 +396,21 @@ async function vaultsPage(config: DashboardConfig): Promise<void> {
   for (const v of vaults) {
     const token = await tokenInfo(config, v.revenueToken);
     const total = BigInt(v.totalShares);
-    const rows = holders
-      .filter((h) => h.vault === v.address && BigInt(h.shares) > 0n)
-      .sort((a, b) => (BigInt(b.shares) > BigInt(a.shares) ? 1 : BigInt(b.shares) < BigInt(a.shares) ? -1 : 0))
+    const own = holders
+      .filter((h) => h.vault === v.address && (BigInt(h.shares) > 0n || BigInt(h.claimed) > 0n))
+      .sort((a, b) => (BigInt(b.shares) > BigInt(a.shares) ? 1 : BigInt(b.shares) < BigInt(a.shares) ? -1 : 0));
+    // The claimed column adds up to the vault's rounded total claimed.
+    const claimedShown = roundParts(
+      BigInt(v.totalClaimed),
+      own.map((h) => BigInt(h.claimed)),
+      token.decimals,
+    );
+    const rows = own
       .map(
-        (h) => `<tr data-holder="${h.holder}">
+        (h, i) => `<tr data-holder="${h.holder}">
           <td><code>${esc(h.holder)}</code></td>
           <td class="num">${formatPercent(Number((BigInt(h.shares) * 1_000_000n) / total) / 1_000_000)}</td>
-          ${amountCell(BigInt(h.claimed), token)}${amountCell(BigInt(h.claimable), token)}
+          ${amountCell(BigInt(h.claimed), token, claimedShown[i])}${amountCell(BigInt(h.claimable), token)}
         </tr>`,
       )
       .join("");
