@@ -44,10 +44,11 @@ export function run(command, args, { cwd = REPO_ROOT, env = process.env, timeout
  * Starts anvil on a free loopback port (chain id 31337, the default accounts) and waits for JSON-RPC.
  * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
  */
-export async function startAnvil({ port, blockGasLimit } = {}) {
+export async function startAnvil({ port, blockGasLimit, accounts } = {}) {
   const p = port ?? (await freePort());
   const args = ["-y", ANVIL, "--port", String(p), "--host", "127.0.0.1", "--silent"];
   if (blockGasLimit) args.push("--gas-limit", String(blockGasLimit));
+  if (accounts) args.push("--accounts", String(accounts));
   const child = spawn("npx", args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout.on("data", (c) => (output += c.toString()));

@@ -45,6 +45,9 @@ export function dashboardConfig({ indexerUrl, rpcUrl, deploymentsDir }) {
 export async function serveDashboard({ indexerUrl, rpcUrl, deploymentsDir, port = 0, host = "127.0.0.1" }) {
   if (!fs.existsSync(path.join(DIST, "index.html"))) await buildDashboard();
   const config = JSON.stringify(dashboardConfig({ indexerUrl, rpcUrl, deploymentsDir }));
+  const indexHtml = fs
+    .readFileSync(path.join(DIST, "index.html"), "utf8")
+    .replace("<head>", `<head><script>window.__DASHBOARD_CONFIG__ = ${config.replace(/</g, "\\u003c")};</script>`);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname === "/config.json") {
@@ -52,7 +55,13 @@ export async function serveDashboard({ indexerUrl, rpcUrl, deploymentsDir, port 
       res.end(config);
       return;
     }
-    const file = path.normalize(path.join(DIST, url.pathname === "/" ? "index.html" : url.pathname));
+    if (url.pathname === "/" || url.pathname === "/index.html") {
+      // The config inline, so the first page needs no extra round trip before its queries.
+      res.writeHead(200, { "content-type": TYPES[".html"], "cache-control": "no-store" });
+      res.end(indexHtml);
+      return;
+    }
+    const file = path.normalize(path.join(DIST, url.pathname));
     if (!file.startsWith(DIST) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("not found");

@@ -16,7 +16,10 @@ export interface DashboardConfig {
   network: string;
 }
 
+/** The config: inlined in the page by scripts/serve.mjs, else `config.json` (e.g. under `vite dev`). */
 export async function loadConfig(): Promise<DashboardConfig> {
+  const inline = (window as { __DASHBOARD_CONFIG__?: DashboardConfig }).__DASHBOARD_CONFIG__;
+  if (inline) return inline;
   const res = await fetch("config.json", { cache: "no-store" });
   if (!res.ok) throw new Error(`config.json: HTTP ${res.status}`);
   return (await res.json()) as DashboardConfig;
@@ -63,19 +66,38 @@ export async function graphqlAll<T>(
   }
 }
 
-/** One asset's metered span, from the indexer's `/fleet` endpoint (decimal strings). */
-export interface FleetSpan {
-  assetId: string;
-  readings: number;
-  first: { timestamp: string; busyGpuSeconds: string; availableGpuSeconds: string; energyJ: string } | null;
-  last: { timestamp: string; busyGpuSeconds: string; availableGpuSeconds: string; energyJ: string } | null;
+/** A meter reading as the indexer's `/fleet` endpoint returns it (decimal strings). */
+export interface FleetReading {
+  timestamp: string;
+  busyGpuSeconds: string;
+  availableGpuSeconds: string;
+  energyJ: string;
 }
 
-/** Every asset's first and last reading and its reading count. */
-export async function fleetSpans(config: DashboardConfig): Promise<FleetSpan[]> {
+/** One asset as `/fleet` returns it: its row, its first and last reading and its reading count. */
+export interface FleetAsset {
+  assetId: string;
+  owner: string;
+  gpuModel: string;
+  datacenter: string;
+  vramMiBPerGpu: number;
+  gpuCount: number;
+  tdpWattsPerGpu: number;
+  status: string;
+  user: string | null;
+  userExpires: string;
+  vault: string | null;
+  burned: boolean;
+  readings: number;
+  first: FleetReading | null;
+  last: FleetReading | null;
+}
+
+/** Every asset with its metered span, in one request. */
+export async function fleet(config: DashboardConfig): Promise<FleetAsset[]> {
   const res = await fetch(`${config.indexerUrl}/fleet`);
   if (!res.ok) throw new Error(`indexer /fleet: HTTP ${res.status}`);
-  return (await res.json()) as FleetSpan[];
+  return (await res.json()) as FleetAsset[];
 }
 
 /** One `eth_call`. */

@@ -14,7 +14,7 @@ import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import {
   decodeMetadata,
-  fleetSpans,
+  fleet,
   graphql,
   graphqlAll,
   loadConfig,
@@ -162,23 +162,17 @@ function shell(active: string, title: string, body: string, network: string): vo
 // ─── Fleet ───────────────────────────────────────────────────────────────────────────────────────
 
 async function fleetPage(config: DashboardConfig): Promise<void> {
-  const [assets, spans, now] = await Promise.all([
-    graphqlAll<AssetRow>(config, "assets", `orderBy: "assetId", orderDirection: "asc"`, ASSET_FIELDS),
-    fleetSpans(config),
-    chainTime(config),
-  ]);
+  const [assets, now] = await Promise.all([fleet(config), chainTime(config)]);
   const live = assets.filter((a) => !a.burned);
-  const ends = new Map(spans.map((s) => [s.assetId, s]));
   let busy = 0;
   let available = 0;
   let energy = 0;
   let gpuSpanHours = 0;
   let leased = 0;
   const rows = live.map((a) => {
-    const span = ends.get(a.assetId);
-    const first = span?.first ?? undefined;
-    const last = span?.last ?? undefined;
-    const count = span?.readings ?? 0;
+    const first = a.first ?? undefined;
+    const last = a.last ?? undefined;
+    const count = a.readings;
     const f = spanFigures(first && last ? [toReading(first), toReading(last)] : [], a.gpuCount);
     busy += f.busyGpuHours;
     available += f.availableGpuHours;

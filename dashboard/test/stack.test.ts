@@ -15,24 +15,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startIndexer, waitForBlock } from "../../indexer/scripts/start.mjs";
 import { deploySystem, runDemoStory, startAnvil } from "../scripts/chain.mjs";
+import { launchChromium } from "../scripts/browser.mjs";
 import { buildDashboard, serveDashboard } from "../scripts/serve.mjs";
 import { readChainState, type ChainState } from "./chainState";
 import { readIndexedState, type IndexedState } from "./indexerState";
 import { startPostgres, type Postgres } from "./postgres";
 
 const OUTPUT = path.resolve(import.meta.dirname, "..", "test-output");
-export const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 let anvil: Awaited<ReturnType<typeof startAnvil>>;
 let deploymentsDir: string;
@@ -231,8 +223,7 @@ describe("dashboard in Chromium", () => {
       await waitForBlock(indexer.url, chain.blockNumber);
       await buildDashboard();
       dashboard = await serveDashboard({ indexerUrl: indexer.url, rpcUrl: anvil.url, deploymentsDir });
-      if (!fs.existsSync("/usr/bin/chromium")) throw new Error("Chromium is missing: apt-get install -y chromium");
-      browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       fs.mkdirSync(OUTPUT, { recursive: true });
     },

@@ -18,6 +18,8 @@ import {
   vaultHarvest,
   vaultHolder,
 } from "ponder:schema";
+import { decodeFunctionData } from "viem";
+import { GpuAssetNFTAbi } from "../abis/GpuAssetNFT";
 import { decodeUsageReported } from "../../src/eip712";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
@@ -33,15 +35,38 @@ const eventId = (event: { transaction: { hash: string }; log: { logIndex: number
 
 // ─── GpuAssetNFT ─────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * The spec a mint stored. A mint's only event is `Transfer(0, to, id)`: when the transaction called
+ * `mint` on the NFT directly, the spec is its calldata (what the contract validated and stored, a
+ * mint being one per transaction then); otherwise (a multisig, a batching contract) `specOf` is read
+ * at the mint's block.
+ */
+async function mintedSpec(
+  event: { transaction: { to: `0x${string}` | null; input: `0x${string}` } },
+  context: { client: any; contracts: any },
+  tokenId: bigint,
+) {
+  const nft = context.contracts.GpuAssetNFT;
+  if (event.transaction.to?.toLowerCase() === nft.address.toLowerCase()) {
+    try {
+      const call = decodeFunctionData({ abi: GpuAssetNFTAbi, data: event.transaction.input });
+      if (call.functionName === "mint") return call.args[1];
+    } catch {
+      // not a call this ABI knows: read the view below
+    }
+  }
+  return (await context.client.readContract({
+    abi: nft.abi,
+    address: nft.address,
+    functionName: "specOf",
+    args: [tokenId],
+  })) as { gpuModel: string; datacenter: string; serialsHash: `0x${string}`; vramMiBPerGpu: number; gpuCount: number; tdpWattsPerGpu: number };
+}
+
 ponder.on("GpuAssetNFT:Transfer", async ({ event, context }) => {
   const { from, to, tokenId } = event.args;
   if (from === ZERO) {
-    const spec = await context.client.readContract({
-      abi: context.contracts.GpuAssetNFT.abi,
-      address: context.contracts.GpuAssetNFT.address!,
-      functionName: "specOf",
-      args: [tokenId],
-    });
+    const spec = await mintedSpec(event, context, tokenId);
     await context.db.insert(asset).values({
       assetId: tokenId,
       owner: to,
@@ -359,6 +384,9 @@ async function refreshClaimable(
     .onConflictDoUpdate({ claimable });
 }
 
+// A share transfer settles both sides' accruals first (RevenueSplitVault._update), so it changes no one's
+// claimable revenue: that moves only at a harvest (everyone's) and a claim (the claimer's). The tests
+// check the column against the vault's `claimable` view.
 ponder.on("RevenueSplitVault:Transfer", async ({ event, context }) => {
   const { from, to, value } = event.args;
   const at = event.log.address;
@@ -367,14 +395,12 @@ ponder.on("RevenueSplitVault:Transfer", async ({ event, context }) => {
       .insert(vaultHolder)
       .values({ vault: at, holder: from, shares: -value, claimed: 0n, claimable: 0n })
       .onConflictDoUpdate((row) => ({ shares: row.shares - value }));
-    await refreshClaimable(context, at, from);
   }
   if (to !== ZERO) {
     await context.db
       .insert(vaultHolder)
       .values({ vault: at, holder: to, shares: value, claimed: 0n, claimable: 0n })
       .onConflictDoUpdate((row) => ({ shares: row.shares + value }));
-    await refreshClaimable(context, at, to);
   }
 });
 
