@@ -34,7 +34,7 @@ const wallet = (i: number): HDNodeWallet => {
 const REGISTRAR = 2; // config/localhost.json
 const OPERATOR = 8;
 const HOLDERS = Array.from({ length: 10 }, (_, i) => 10 + i);
-const MINTS = 2_000;
+const MINTS = 2_001; // asset 1 goes into the vault; 2..2001 make the 2 x 2,000 NFT transfers
 const SHARE_TRANSFERS = 4_000;
 const NFT_TRANSFERS = 4_000;
 const PER_BLOCK = 100;

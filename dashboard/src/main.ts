@@ -31,6 +31,7 @@ import {
   formatPercent,
   formatTime,
   roundParts,
+  roundToShown,
   shortAddress,
   writeShown,
 } from "./format";
@@ -335,15 +336,23 @@ async function leaseTable(config: DashboardConfig, leases: LeaseRow[], withAsset
     const [c, r, h] = roundParts(deposited, [charged, refunded, held], token.decimals);
     const lines = charges
       .filter((x) => x.leaseId === l.leaseId)
-      .map(
-        (x) => `<tr>
+      .map((x) => {
+        const reservation = BigInt(x.reservationFee);
+        const usage = BigInt(x.usageFee);
+        const net = BigInt(x.netCharge);
+        // The line adds up as shown: the two fees split their rounded sum, and the credit is what
+        // separates that sum from the rounded net (net = reservation + usage - credit, exactly).
+        const [reservationShown, usageShown] = roundParts(reservation + usage, [reservation, usage], token.decimals);
+        const netShown = roundToShown(net, token.decimals);
+        const creditShown = netShown - reservationShown! - usageShown!;
+        return `<tr>
           <td>${formatTime(BigInt(x.fromTimestamp))} → ${formatTime(BigInt(x.toTimestamp))}</td>
           <td class="num">${formatNumber(Number(x.billedSeconds) / 3600, 2)}</td>
           <td class="num">${formatBps(x.availabilityBps)}</td>
-          ${amountCell(BigInt(x.reservationFee), token)}${amountCell(BigInt(x.usageFee), token)}
-          ${amountCell(-BigInt(x.slaCredit), token)}${amountCell(BigInt(x.netCharge), token)}${amountCell(BigInt(x.charged), token)}
-        </tr>`,
-      )
+          ${amountCell(reservation, token, reservationShown)}${amountCell(usage, token, usageShown)}
+          ${amountCell(-BigInt(x.slaCredit), token, creditShown)}${amountCell(net, token, netShown)}${amountCell(BigInt(x.charged), token)}
+        </tr>`;
+      })
       .join("");
     out.push(`<article class="lease" data-lease="${l.leaseId}">
       <h3>Lease #${l.leaseId}${withAsset ? ` · <a href="#/asset/${l.assetId}">asset #${l.assetId}</a>` : ""}
@@ -355,7 +364,7 @@ async function leaseTable(config: DashboardConfig, leases: LeaseRow[], withAsset
         <td class="num">${l.settlements}</td></tr></tbody></table>
       ${
         lines
-          ? `<table class="grid bill"><thead><tr><th>Window (UTC)</th><th>GPU-hours billed</th><th>Availability</th><th>Reservation</th>
+          ? `<table class="grid bill"><thead><tr><th>Window (UTC)</th><th>Hours billed</th><th>Availability</th><th>Reservation</th>
              <th>Usage</th><th>SLA credit</th><th>Net</th><th>Charged</th></tr></thead><tbody>${lines}</tbody></table>`
           : ""
       }

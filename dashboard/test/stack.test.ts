@@ -248,6 +248,8 @@ describe("dashboard in Chromium", () => {
   }
 
   const pct = (part: number, whole: number) => `${((part / whole) * 100).toFixed(1)} %`;
+  /** "1,234.56" or "-16.82" as a count of cents. */
+  const toCents = (s: string) => BigInt(s.replace(/[,.]/g, ""));
 
   it("shows each asset's utilization, availability, energy and kWh per GPU-hour as the chain's meters give them", async () => {
     await open("#/", "fleet");
@@ -338,7 +340,6 @@ describe("dashboard in Chromium", () => {
         await cells.nth(1).getAttribute("title"),
         `${(Number(l.charged) / 10 ** decimals).toFixed(decimals)} ${symbol}`,
       );
-      const toCents = (s: string) => BigInt(s.replace(/[,.]/g, ""));
       assert.equal(toCents(charged!) + toCents(refunded!) + toCents(held!), toCents(deposited!));
       for (const [shown, exact] of [
         [charged!, BigInt(l.charged)],
@@ -351,7 +352,15 @@ describe("dashboard in Chromium", () => {
       }
       const status = await page.locator(`article[data-lease="${l.leaseId}"] h3 .badge`).innerText();
       assert.equal(status, l.endReason === "None" ? "Open" : l.endReason);
-      assert.equal(await page.locator(`article[data-lease="${l.leaseId}"] table.bill tbody tr`).count(), l.settlements);
+      const lines = page.locator(`article[data-lease="${l.leaseId}"] table.bill tbody tr`);
+      assert.equal(await lines.count(), l.settlements);
+      for (let i = 0; i < l.settlements; i++) {
+        // Each bill line adds up as shown: reservation + usage + (negative) SLA credit = net.
+        const [reservation, usage, credit, net] = await Promise.all(
+          [3, 4, 5, 6].map(async (c) => toCents(await lines.nth(i).locator("td").nth(c).innerText())),
+        );
+        assert.equal(reservation! + usage! + credit!, net, `lease ${l.leaseId} line ${i + 1}`);
+      }
     }
     await page.screenshot({ path: path.join(OUTPUT, "leases.png"), fullPage: true });
   });
@@ -360,7 +369,6 @@ describe("dashboard in Chromium", () => {
     await open("#/vaults", "vaults");
     for (const v of chain.vaults) {
       const decimals = chain.tokens[v.revenueToken]?.decimals ?? 6;
-      const toCents = (s: string) => BigInt(s.replace(/[,.]/g, ""));
       let claimedShown = 0n;
       for (const h of chain.holders.filter((x) => x.vault === v.address && (x.shares !== "0" || x.claimed !== "0"))) {
         const cells = page.locator(`article[data-vault="${v.address}"] tr[data-holder="${h.holder}"] td`);
