@@ -5,7 +5,7 @@
  * prints the plan; in a deploy to a public network it first checks the balance covers the cost.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatEther, getAddress, isAddress } from "ethers";
+import { JsonRpcProvider, formatEther, getAddress, isAddress } from "ethers";
 import { configPathFor, DeployConfigError, type DeployConfig } from "../../config/schema";
 import { deployConfig, deployerAddress, isDryRun, log } from "./context";
 import { DeployError, userMessage } from "./errors";
@@ -26,10 +26,16 @@ export async function collectProblems(hre: HardhatRuntimeEnvironment): Promise<s
   if (networkUnusable) return problems; // no RPC or no key: the chain checks cannot run
   const provider = hre.ethers.provider;
   let chainId: bigint;
+  const url = (hre.network.config as { url?: string }).url;
   try {
-    chainId = BigInt(await provider.send("eth_chainId", []));
+    // Asked directly: Hardhat's own chain-id check would answer with its HH101 error instead.
+    const direct = url ? new JsonRpcProvider(url, undefined, { staticNetwork: true }) : undefined;
+    try {
+      chainId = BigInt(await (direct ?? provider).send("eth_chainId", []));
+    } finally {
+      direct?.destroy();
+    }
   } catch (e) {
-    const url = (hre.network.config as { url?: string }).url;
     problems.push(`cannot reach ${hre.network.name}'s RPC${url ? ` at ${url}` : ""}: ${userMessage(e).split("\n")[0]}`);
     return problems;
   }

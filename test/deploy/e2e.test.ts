@@ -85,6 +85,7 @@ describe("deploy end to end (anvil node process)", function () {
   let env: NodeJS.ProcessEnv;
   let firstRunOutput = "";
   let tarball = "";
+  let planned = -1;
   const config = loadDeployConfig({ name: "localhost", live: false });
 
   const hardhat = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
@@ -122,6 +123,10 @@ describe("deploy end to end (anvil node process)", function () {
     expect(run.output).to.contain(`GpuAssetNFT.renounceRole(DEFAULT_ADMIN_ROLE, deployer ${DEPLOYER})`);
     expect(await provider.getTransactionCount(DEPLOYER)).to.equal(0);
     expect(await provider.getBlockNumber()).to.equal(0);
+    planned = Number(/transactions a deploy would send now: (\d+)/.exec(run.output)![1]);
+    expect(run.output).to.match(
+      /^cost: about [\d.]+ ETH at the current base fee and tip; at most [\d.]+ ETH at the max fee$/m,
+    );
     expect(fs.existsSync(path.join(deploymentsDir, "localhost"))).to.equal(false);
   });
 
@@ -136,6 +141,8 @@ describe("deploy end to end (anvil node process)", function () {
     }
     expect(recorded("Stablecoin").address).to.equal(recorded("MockUSDC").address);
     expect(run.output).to.contain("final state verified");
+    // The dry run counted exactly what the deploy sent.
+    expect(await provider.getTransactionCount(DEPLOYER)).to.equal(planned);
   });
 
   it("grants every role exactly as planned and leaves the deployer no power", async function () {
