@@ -3,15 +3,12 @@
  * (`getContract` over the package's `as const` ABIs, so arguments, results and events are inferred),
  * at the addresses recorded for the client's chain, after checking the chain. Needs viem only.
  */
-import {
-  getContract,
-  type Account,
-  type Chain,
-  type GetContractReturnType,
-  type PublicClient,
-  type Transport,
-  type WalletClient,
-} from "viem";
+// Type-only in the emitted declarations: viem ships ESM typings, which a CommonJS declaration may
+// reference only as types.
+import type { Account, Chain, GetContractReturnType, PublicClient, Transport, WalletClient } from "viem" with {
+  "resolution-mode": "import",
+};
+import { getContract } from "viem";
 import {
   erc20MetadataAbi,
   gpuAssetNftAbi,
