@@ -8,7 +8,6 @@ import "@nomicfoundation/hardhat-toolbox";
 import "hardhat-deploy";
 import "./tasks/demo";
 import "./tasks/deploy";
-import "./tasks/system";
 import "./tasks/abi";
 import {
   PUBLIC_NETWORKS,
