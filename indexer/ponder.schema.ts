@@ -32,30 +32,35 @@ export const asset = onchainTable(
   (table) => ({ ownerIndex: index().on(table.owner) }),
 );
 
-/** One accepted oracle batch. */
+/** One accepted oracle batch (UsageOracle `BatchAccepted`). */
 export const oracleBatch = onchainTable("oracle_batch", (t) => ({
-  id: t.text().primaryKey(),
+  batchIndex: t.integer().primaryKey(),
   configVersion: t.bigint().notNull(),
+  /** The time every reading of the batch refers to (unix seconds), as signed. */
+  timestamp: t.bigint().notNull(),
+  readingsRoot: t.hex().notNull(),
   readingCount: t.integer().notNull(),
   blockNumber: t.bigint().notNull(),
-  blockTimestamp: t.bigint().notNull(),
+  /** When the oracle accepted it (its block's time): readings are billable a dispute window later. */
+  acceptedAt: t.bigint().notNull(),
   transactionHash: t.hex().notNull(),
 }));
 
-/** Every accepted meter reading (a time series per asset; cumulative counters). */
+/** Every accepted meter reading (a time series per asset; cumulative counters), id `<assetId>-<timestamp>`. */
 export const meterReading = onchainTable(
   "meter_reading",
   (t) => ({
     id: t.text().primaryKey(),
     assetId: t.bigint().notNull(),
-    batchId: t.text().notNull(),
-    /** The reading's own timestamp (unix seconds), as signed. */
+    batchIndex: t.integer().notNull(),
+    /** The batch of this asset's previous reading (0: its first). */
+    previousBatch: t.integer().notNull(),
+    /** The batch's timestamp (unix seconds). */
     timestamp: t.bigint().notNull(),
     busyGpuSeconds: t.bigint().notNull(),
     availableGpuSeconds: t.bigint().notNull(),
     energyJ: t.bigint().notNull(),
-    configVersion: t.bigint().notNull(),
-    blockNumber: t.bigint().notNull(),
+    acceptedAt: t.bigint().notNull(),
   }),
   (table) => ({ assetTimeIndex: index().on(table.assetId, table.timestamp) }),
 );
@@ -69,6 +74,7 @@ export const leaseTerms = onchainTable(
     token: t.hex().notNull(),
     reservationPricePerGpuHour: t.bigint().notNull(),
     usagePricePerBusyGpuHour: t.bigint().notNull(),
+    energyPricePerKWh: t.bigint().notNull(),
     minDurationSeconds: t.bigint().notNull(),
     maxDurationSeconds: t.bigint().notNull(),
     slaAvailabilityBps: t.integer().notNull(),
@@ -80,7 +86,7 @@ export const leaseTerms = onchainTable(
   (table) => ({ pk: primaryKey({ columns: [table.assetId, table.version] }) }),
 );
 
-/** A lease and its running accounts (deposited = charged + refunded + held). */
+/** A lease and its accounts, as the escrow's `accountingOf` states them: deposited = charged + refunded + held. */
 export const lease = onchainTable(
   "lease",
   (t) => ({
@@ -90,56 +96,64 @@ export const lease = onchainTable(
     token: t.hex().notNull(),
     termsVersion: t.integer().notNull(),
     startTime: t.bigint().notNull(),
+    /** The end time (truncated to the ending block when the lease ended early). */
     endTime: t.bigint().notNull(),
     /** Opening deposit plus top-ups. */
     deposited: t.bigint().notNull(),
-    /** Sum of the settled windows' charges (moved from the balance to pending). */
+    /** Taken from the balance by the bill: settlements and disputes. */
     billed: t.bigint().notNull(),
-    /** Credited to the payee (released charges and disputes resolved for the payee). */
+    /** The meter time the bill reaches. */
+    billedUntil: t.bigint().notNull(),
+    /** Credited to the payee: settlements and disputes resolved for the payee. */
     charged: t.bigint().notNull(),
-    /** Credited back to the lessee (leftover at the end and disputes resolved for the lessee). */
+    /** Credited back to the lessee: the leftover at the close and disputes resolved for the lessee. */
     refunded: t.bigint().notNull(),
-    /** Amount currently held under a dispute. */
+    /** Held under an open dispute. */
     disputed: t.bigint().notNull(),
     settlements: t.integer().notNull(),
-    lastSettledTimestamp: t.bigint().notNull(),
-    /** "None" while open; then "Expired" | "EndedByLessee" | "TerminatedByProvider" | "InsufficientFunds". */
+    /** "None" while running; then "Expired" | "EndedByLessee" | "TerminatedByProvider" | "InsufficientFunds". */
     endReason: t.text().notNull(),
     endedBy: t.hex(),
-    endedAt: t.bigint(),
+    closed: t.boolean().notNull(),
+    /** Whether the close billed up to the end (false: no reading at or after it within the grace period). */
+    finalReading: t.boolean(),
+    closedAt: t.bigint(),
   }),
   (table) => ({ assetIndex: index().on(table.assetId), lesseeIndex: index().on(table.lessee) }),
 );
 
-/** One settled window of a lease: the bill's line. */
+/** One settlement of a lease: its whole bill up to `billedUntil` and what it charged (the increase). */
 export const leaseCharge = onchainTable(
   "lease_charge",
   (t) => ({
     id: t.text().primaryKey(),
     leaseId: t.bigint().notNull(),
+    payee: t.hex().notNull(),
+    /** The meter time the previous bill reached (the lease start for the first). */
     fromTimestamp: t.bigint().notNull(),
-    toTimestamp: t.bigint().notNull(),
-    billedSeconds: t.bigint().notNull(),
+    billedUntil: t.bigint().notNull(),
+    /** The lease's whole bill up to `billedUntil` (LeaseBill, cumulative). */
+    meteredSeconds: t.bigint().notNull(),
     availabilityBps: t.integer().notNull(),
     reservationFee: t.bigint().notNull(),
     usageFee: t.bigint().notNull(),
+    energyFee: t.bigint().notNull(),
     slaCredit: t.bigint().notNull(),
-    netCharge: t.bigint().notNull(),
-    /** What was actually moved to pending (`netCharge` capped at the balance). */
+    total: t.bigint().notNull(),
+    /** Credited to the payee now: the bill's increase, capped at the balance. */
     charged: t.bigint().notNull(),
-    pendingUntil: t.bigint().notNull(),
     blockTimestamp: t.bigint().notNull(),
   }),
   (table) => ({ leaseIndex: index().on(table.leaseId) }),
 );
 
-/** Every other money event of a lease, in order: top-up, release, dispute, resolution, end. */
+/** Every other event of a lease, in order: top-up, dispute, resolution, end, close. */
 export const leaseEvent = onchainTable(
   "lease_event",
   (t) => ({
     id: t.text().primaryKey(),
     leaseId: t.bigint().notNull(),
-    /** "ToppedUp" | "ChargeReleased" | "DisputeRaised" | "DisputeResolved" | "Ended". */
+    /** "ToppedUp" | "DisputeRaised" | "DisputeResolved" | "Ended" | "Closed". */
     kind: t.text().notNull(),
     account: t.hex(),
     amount: t.bigint().notNull(),
@@ -151,7 +165,7 @@ export const leaseEvent = onchainTable(
   (table) => ({ leaseIndex: index().on(table.leaseId) }),
 );
 
-/** An account's withdrawable escrow balance per token (credited by releases and refunds, debited by withdraw). */
+/** An account's withdrawable escrow balance per token (credited by settlements, refunds and resolutions, debited by withdraw). */
 export const escrowBalance = onchainTable(
   "escrow_balance",
   (t) => ({

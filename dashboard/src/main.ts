@@ -69,23 +69,27 @@ interface LeaseRow {
   endTime: string;
   deposited: string;
   billed: string;
+  billedUntil: string;
   charged: string;
   refunded: string;
   disputed: string;
   settlements: number;
   endReason: string;
+  closed: boolean;
 }
 
+/** One settlement: the lease's whole bill up to `billedUntil` (cumulative) and what it charged. */
 interface ChargeRow {
   leaseId: string;
   fromTimestamp: string;
-  toTimestamp: string;
-  billedSeconds: string;
+  billedUntil: string;
+  meteredSeconds: string;
   availabilityBps: number;
   reservationFee: string;
   usageFee: string;
+  energyFee: string;
   slaCredit: string;
-  netCharge: string;
+  total: string;
   charged: string;
 }
 
@@ -112,9 +116,9 @@ const ASSET_FIELDS =
   "assetId owner gpuModel datacenter vramMiBPerGpu gpuCount tdpWattsPerGpu status user userExpires vault burned";
 const READING_FIELDS = "timestamp busyGpuSeconds availableGpuSeconds energyJ";
 const LEASE_FIELDS =
-  "leaseId assetId lessee token termsVersion startTime endTime deposited billed charged refunded disputed settlements endReason";
+  "leaseId assetId lessee token termsVersion startTime endTime deposited billed billedUntil charged refunded disputed settlements endReason closed";
 const CHARGE_FIELDS =
-  "leaseId fromTimestamp toTimestamp billedSeconds availabilityBps reservationFee usageFee slaCredit netCharge charged";
+  "leaseId fromTimestamp billedUntil meteredSeconds availabilityBps reservationFee usageFee energyFee slaCredit total charged";
 
 const app = document.querySelector<HTMLDivElement>("#app")!;
 
@@ -317,12 +321,18 @@ async function assetPage(config: DashboardConfig, id: string): Promise<void> {
 
 // ─── Leases ──────────────────────────────────────────────────────────────────────────────────────
 
+/** "Open" while running, the end reason once closed, "<reason>, closing" between an early end and the close. */
+function leaseStatus(l: { endReason: string; closed: boolean }): string {
+  if (l.closed) return l.endReason;
+  return l.endReason === "None" ? "Open" : `${l.endReason}, closing`;
+}
+
 async function leaseTable(config: DashboardConfig, leases: LeaseRow[], withAsset: boolean): Promise<string> {
   if (leases.length === 0) return "<p>No leases.</p>";
   const charges = await graphqlAll<ChargeRow>(
     config,
     "leaseCharges",
-    `where: { leaseId_in: [${leases.map((l) => `"${l.leaseId}"`).join(",")}] }, orderBy: "toTimestamp", orderDirection: "asc"`,
+    `where: { leaseId_in: [${leases.map((l) => `"${l.leaseId}"`).join(",")}] }, orderBy: "billedUntil", orderDirection: "asc"`,
     CHARGE_FIELDS,
   );
   const out: string[] = [];
@@ -334,38 +344,43 @@ async function leaseTable(config: DashboardConfig, leases: LeaseRow[], withAsset
     const held = deposited - charged - refunded;
     // The three parts of the deposit, rounded so that they add up to the rounded deposit.
     const [c, r, h] = roundParts(deposited, [charged, refunded, held], token.decimals);
-    const lines = charges
-      .filter((x) => x.leaseId === l.leaseId)
-      .map((x) => {
-        const reservation = BigInt(x.reservationFee);
-        const usage = BigInt(x.usageFee);
-        const net = BigInt(x.netCharge);
-        // The line adds up as shown: the two fees split their rounded sum, and the credit is what
-        // separates that sum from the rounded net (net = reservation + usage - credit, exactly).
-        const [reservationShown, usageShown] = roundParts(reservation + usage, [reservation, usage], token.decimals);
+    // Each settlement's line is the increase of the (cumulative) bill since the previous one.
+    const own = charges.filter((x) => x.leaseId === l.leaseId);
+    const lines = own
+      .map((x, i) => {
+        const prev = own[i - 1];
+        const delta = (field: "reservationFee" | "usageFee" | "energyFee" | "slaCredit" | "total" | "meteredSeconds") =>
+          BigInt(x[field]) - (prev ? BigInt(prev[field]) : 0n);
+        const fees = [delta("reservationFee"), delta("usageFee"), delta("energyFee")];
+        const net = delta("total");
+        // The line adds up as shown: the three fees split their rounded sum, and the SLA credit is what
+        // separates that sum from the rounded net (net = fees - credit, exactly).
+        const feesShown = fees.every((f) => f >= 0n)
+          ? roundParts(fees[0]! + fees[1]! + fees[2]!, fees, token.decimals)
+          : fees.map((f) => roundToShown(f, token.decimals));
         const netShown = roundToShown(net, token.decimals);
-        const creditShown = netShown - reservationShown! - usageShown!;
+        const creditShown = netShown - feesShown[0]! - feesShown[1]! - feesShown[2]!;
         return `<tr>
-          <td>${formatTime(BigInt(x.fromTimestamp))} → ${formatTime(BigInt(x.toTimestamp))}</td>
-          <td class="num">${formatNumber(Number(x.billedSeconds) / 3600, 2)}</td>
+          <td>${formatTime(BigInt(x.fromTimestamp))} → ${formatTime(BigInt(x.billedUntil))}</td>
+          <td class="num">${formatNumber(Number(delta("meteredSeconds")) / 3600, 2)}</td>
           <td class="num">${formatBps(x.availabilityBps)}</td>
-          ${amountCell(reservation, token, reservationShown)}${amountCell(usage, token, usageShown)}
-          ${amountCell(-BigInt(x.slaCredit), token, creditShown)}${amountCell(net, token, netShown)}${amountCell(BigInt(x.charged), token)}
+          ${fees.map((f, k) => amountCell(f, token, feesShown[k])).join("")}
+          ${amountCell(-delta("slaCredit"), token, creditShown)}${amountCell(net, token, netShown)}${amountCell(BigInt(x.charged), token)}
         </tr>`;
       })
       .join("");
     out.push(`<article class="lease" data-lease="${l.leaseId}">
       <h3>Lease #${l.leaseId}${withAsset ? ` · <a href="#/asset/${l.assetId}">asset #${l.assetId}</a>` : ""}
-        <span class="badge ${l.endReason === "None" ? "open" : "ended"}">${l.endReason === "None" ? "Open" : esc(l.endReason)}</span></h3>
+        <span class="badge ${l.closed ? "ended" : "open"}">${esc(leaseStatus(l))}</span></h3>
       <p class="meta">lessee <code>${esc(l.lessee)}</code> · ${formatTime(BigInt(l.startTime))} → ${formatTime(BigInt(l.endTime))} UTC ·
         terms v${l.termsVersion} · ${esc(token.symbol)}</p>
-      <table class="grid totals"><thead><tr><th>Deposited</th><th>Charged</th><th>Refunded</th><th>Held</th><th>Billed windows</th></tr></thead>
+      <table class="grid totals"><thead><tr><th>Deposited</th><th>Charged</th><th>Refunded</th><th>Held</th><th>Settlements</th></tr></thead>
         <tbody><tr>${amountCell(deposited, token)}${amountCell(charged, token, c)}${amountCell(refunded, token, r)}${amountCell(held, token, h)}
         <td class="num">${l.settlements}</td></tr></tbody></table>
       ${
         lines
-          ? `<table class="grid bill"><thead><tr><th>Window (UTC)</th><th>Hours billed</th><th>Availability</th><th>Reservation</th>
-             <th>Usage</th><th>SLA credit</th><th>Net</th><th>Charged</th></tr></thead><tbody>${lines}</tbody></table>`
+          ? `<table class="grid bill"><thead><tr><th>Metered window (UTC)</th><th>Hours</th><th>Availability (lease to date)</th><th>Reservation</th>
+             <th>Usage</th><th>Energy</th><th>SLA credit</th><th>Net</th><th>Charged</th></tr></thead><tbody>${lines}</tbody></table>`
           : ""
       }
     </article>`);

@@ -10,7 +10,7 @@ import { RevenueSplitVaultAbi } from "../../indexer/abis/RevenueSplitVault";
 import { RevenueSplitVaultFactoryAbi } from "../../indexer/abis/RevenueSplitVaultFactory";
 import { SettlementEscrowAbi } from "../../indexer/abis/SettlementEscrow";
 import { UsageOracleAbi } from "../../indexer/abis/UsageOracle";
-import { decodeUsageReported } from "../../src/eip712";
+import { fetchMeterHistory } from "../../src/meterHistory";
 
 const STATUS = ["Active", "Maintenance", "Retired"];
 const END_REASON = ["None", "Expired", "EndedByLessee", "TerminatedByProvider", "InsufficientFunds"];
@@ -50,11 +50,13 @@ export interface ChainLease {
   startTime: string;
   endTime: string;
   deposited: string;
+  billed: string;
   charged: string;
   refunded: string;
   held: string;
   disputed: string;
   endReason: string;
+  closed: boolean;
   settlements: number;
 }
 
@@ -83,8 +85,10 @@ export interface ChainState {
   nft: string;
   assets: ChainAsset[];
   readings: ChainReading[];
-  /** `latestReading(assetId)` of the oracle, per asset with readings. */
+  /** Each asset's latest reading. */
   latest: Record<string, ChainReading>;
+  /** Batches the oracle accepted (`nextBatchIndex() - 1`). */
+  batches: number;
   leases: ChainLease[];
   /** Every (account, token) credited by the escrow, with `withdrawable(account, token)`. */
   balances: { account: string; token: string; withdrawable: string }[];
@@ -142,31 +146,25 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
     tokenURIs[String(id)] = await nft.tokenURI(id, tag);
   }
 
+  // Every accepted reading, rebuilt from the oracle's logs and the submit calldata by src/meterHistory.ts
+  // (which checks each batch's Merkle root against the log), and each batch's commitment on chain.
+  const history = await fetchMeterHistory(provider as never, await oracle.getAddress(), { toBlock: head.number });
   const readings: ChainReading[] = [];
-  for (const log of await oracle.queryFilter(oracle.filters.UsageReported!(), 0, head.number)) {
-    const meters = (log as unknown as { args: { meters: bigint[] } }).args.meters;
-    for (const m of decodeUsageReported([...meters])) {
-      readings.push({
-        assetId: String(m.assetId),
-        timestamp: String(m.timestamp),
-        busyGpuSeconds: String(m.busyGpuSeconds),
-        availableGpuSeconds: String(m.availableGpuSeconds),
-        energyJ: String(m.energyJ),
-      });
-    }
-  }
   const latest: Record<string, ChainReading> = {};
   for (const a of assets) {
-    const m = await oracle.latestReading(a.assetId, tag);
-    if (BigInt(m.timestamp) === 0n) continue;
-    latest[a.assetId] = {
-      assetId: a.assetId,
-      timestamp: String(m.timestamp),
-      busyGpuSeconds: String(m.busyGpuSeconds),
-      availableGpuSeconds: String(m.availableGpuSeconds),
-      energyJ: String(m.energyJ),
-    };
+    for (const r of history.readingsOf(BigInt(a.assetId))) {
+      const row = {
+        assetId: a.assetId,
+        timestamp: String(r.meter.timestamp),
+        busyGpuSeconds: String(r.meter.busyGpuSeconds),
+        availableGpuSeconds: String(r.meter.availableGpuSeconds),
+        energyJ: String(r.meter.energyJ),
+      };
+      readings.push(row);
+      latest[a.assetId] = row;
+    }
   }
+  const batches = Number(await oracle.nextBatchIndex(tag)) - 1;
 
   const leases: ChainLease[] = [];
   const settledCount = new Map<string, number>();
@@ -191,11 +189,13 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
       startTime: String(l.startTime),
       endTime: String(l.endTime),
       deposited: String(deposited),
+      billed: String(l.billed),
       charged: String(charged),
       refunded: String(refunded),
       held: String(held),
       disputed: String(l.disputed),
       endReason: END_REASON[Number(l.endReason)]!,
+      closed: Boolean(l.closed),
       settlements: settledCount.get(String(id)) ?? 0,
     });
   }
@@ -211,9 +211,10 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
   // Every account the escrow ever credited or paid.
   const accounts = new Set<string>();
   for (const l of leases) accounts.add(`${l.lessee}|${l.token}`);
-  for (const log of await escrow.queryFilter(escrow.filters.ChargeReleased!(), 0, head.number)) {
-    const a = (log as unknown as { args: { payee: string; token: string } }).args;
-    accounts.add(`${lower(a.payee)}|${lower(a.token)}`);
+  for (const log of await escrow.queryFilter(escrow.filters.LeaseSettled!(), 0, head.number)) {
+    const a = (log as unknown as { args: { leaseId: bigint; payee: string } }).args;
+    const token = leases.find((l) => l.leaseId === String(a.leaseId))!.token;
+    accounts.add(`${lower(a.payee)}|${token}`);
   }
   for (const log of await escrow.queryFilter(escrow.filters.Withdrawn!(), 0, head.number)) {
     const a = (log as unknown as { args: { account: string; token: string } }).args;
@@ -268,6 +269,7 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
     assets,
     readings,
     latest,
+    batches,
     leases,
     balances,
     vaults,

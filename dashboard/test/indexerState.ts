@@ -38,10 +38,11 @@ export interface IndexedState {
   balances: Record<string, unknown>[];
   vaults: Record<string, unknown>[];
   holders: Record<string, unknown>[];
+  batches: Record<string, unknown>[];
 }
 
 export async function readIndexedState(url: string): Promise<IndexedState> {
-  const [assets, readings, leases, charges, balances, vaults, holders] = await Promise.all([
+  const [assets, readings, leases, charges, balances, vaults, holders, batches] = await Promise.all([
     allRows<Record<string, unknown>>(
       url,
       "assets",
@@ -55,9 +56,9 @@ export async function readIndexedState(url: string): Promise<IndexedState> {
     allRows<Record<string, unknown>>(
       url,
       "leases",
-      "leaseId assetId lessee token termsVersion startTime endTime deposited billed charged refunded disputed settlements endReason",
+      "leaseId assetId lessee token termsVersion startTime endTime deposited billed charged refunded disputed settlements endReason closed",
     ),
-    allRows<Record<string, unknown>>(url, "leaseCharges", "leaseId charged netCharge"),
+    allRows<Record<string, unknown>>(url, "leaseCharges", "leaseId payee billedUntil total charged"),
     allRows<Record<string, unknown>>(url, "escrowBalances", "account token withdrawable"),
     allRows<Record<string, unknown>>(
       url,
@@ -65,6 +66,7 @@ export async function readIndexedState(url: string): Promise<IndexedState> {
       "address assetId revenueToken manager totalShares totalHarvested totalClaimed revenuePerShareScaled",
     ),
     allRows<Record<string, unknown>>(url, "vaultHolders", "vault holder shares claimed claimable"),
+    allRows<Record<string, unknown>>(url, "oracleBatchs", "batchIndex readingCount"),
   ]);
-  return { assets, readings, leases, charges, balances, vaults, holders };
+  return { assets, readings, leases, charges, balances, vaults, holders, batches };
 }

@@ -971,6 +971,11 @@ export const RevenueSplitVaultAbi = [
             "type": "uint256"
           },
           {
+            "internalType": "uint256",
+            "name": "energyPricePerKWh",
+            "type": "uint256"
+          },
+          {
             "internalType": "uint64",
             "name": "minDurationSeconds",
             "type": "uint64"

@@ -74,6 +74,32 @@ export const RevenueSplitVaultFactoryAbi = [
     "type": "error"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "leaseToken",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "revenueToken",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "unfinishedLeases",
+        "type": "uint256"
+      }
+    ],
+    "name": "UnfinishedLeasesInOtherToken",
+    "type": "error"
+  },
+  {
     "anonymous": false,
     "inputs": [
       {

@@ -72,11 +72,38 @@ export const SettlementEscrowAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "deadline",
+        "type": "uint64"
+      }
+    ],
+    "name": "ArbiterTimeoutPassed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "assetId",
         "type": "uint256"
       }
     ],
     "name": "AssetNotLeasable",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      }
+    ],
+    "name": "AssetNotMeterable",
     "type": "error"
   },
   {
@@ -130,22 +157,6 @@ export const SettlementEscrowAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint64",
-        "name": "pendingUntil",
-        "type": "uint64"
-      }
-    ],
-    "name": "DisputeWindowOpen",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint64",
         "name": "durationSeconds",
         "type": "uint64"
@@ -183,27 +194,6 @@ export const SettlementEscrowAbi = [
   {
     "inputs": [],
     "name": "ExpectedPause",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "amount",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "pending",
-        "type": "uint256"
-      }
-    ],
-    "name": "InvalidDisputeAmount",
     "type": "error"
   },
   {
@@ -252,6 +242,17 @@ export const SettlementEscrowAbi = [
       }
     ],
     "name": "InvalidSplit",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      }
+    ],
+    "name": "LeaseAlreadyClosed",
     "type": "error"
   },
   {
@@ -311,7 +312,7 @@ export const SettlementEscrowAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "balance",
+        "name": "deposited",
         "type": "uint256"
       },
       {
@@ -367,22 +368,6 @@ export const SettlementEscrowAbi = [
         "internalType": "uint256",
         "name": "leaseId",
         "type": "uint256"
-      },
-      {
-        "internalType": "uint64",
-        "name": "latestTimestamp",
-        "type": "uint64"
-      }
-    ],
-    "name": "NoNewReading",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
       }
     ],
     "name": "NoOpenDispute",
@@ -412,6 +397,27 @@ export const SettlementEscrowAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "uint64",
+        "name": "pointTime",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "endTime",
+        "type": "uint64"
+      }
+    ],
+    "name": "NotFinalReading",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
@@ -429,13 +435,13 @@ export const SettlementEscrowAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "pending",
+        "name": "bill",
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
-        "name": "pendingUntil",
-        "type": "uint64"
+        "internalType": "uint256",
+        "name": "billed",
+        "type": "uint256"
       }
     ],
     "name": "NothingToDispute",
@@ -450,16 +456,16 @@ export const SettlementEscrowAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "pending",
+        "name": "bill",
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
-        "name": "pendingUntil",
-        "type": "uint64"
+        "internalType": "uint256",
+        "name": "billed",
+        "type": "uint256"
       }
     ],
-    "name": "NothingToRelease",
+    "name": "NothingToSettle",
     "type": "error"
   },
   {
@@ -481,6 +487,22 @@ export const SettlementEscrowAbi = [
       }
     ],
     "name": "PermitFailed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "billableAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "ReadingNotYetBillable",
     "type": "error"
   },
   {
@@ -513,6 +535,38 @@ export const SettlementEscrowAbi = [
       }
     ],
     "name": "SafeERC20FailedOperation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      }
+    ],
+    "name": "StartMeterRequired",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint24",
+        "name": "agreed",
+        "type": "uint24"
+      },
+      {
+        "internalType": "uint24",
+        "name": "current",
+        "type": "uint24"
+      }
+    ],
+    "name": "TermsVersionMismatch",
     "type": "error"
   },
   {
@@ -599,41 +653,16 @@ export const SettlementEscrowAbi = [
         "type": "uint256"
       },
       {
-        "indexed": true,
-        "internalType": "address",
-        "name": "payee",
-        "type": "address"
-      },
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      },
-      {
         "indexed": false,
         "internalType": "uint256",
         "name": "amount",
         "type": "uint256"
-      }
-    ],
-    "name": "ChargeReleased",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "leaseId",
-        "type": "uint256"
       },
       {
         "indexed": false,
-        "internalType": "uint256",
-        "name": "amount",
-        "type": "uint256"
+        "internalType": "uint64",
+        "name": "billedUntil",
+        "type": "uint64"
       },
       {
         "indexed": false,
@@ -705,9 +734,46 @@ export const SettlementEscrowAbi = [
       },
       {
         "indexed": false,
+        "internalType": "bool",
+        "name": "finalReading",
+        "type": "bool"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "refund",
         "type": "uint256"
+      }
+    ],
+    "name": "LeaseClosed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "leaseId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "enum EndReason",
+        "name": "reason",
+        "type": "uint8"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "endTime",
+        "type": "uint64"
       }
     ],
     "name": "LeaseEnded",
@@ -778,22 +844,22 @@ export const SettlementEscrowAbi = [
         "type": "uint256"
       },
       {
-        "indexed": false,
-        "internalType": "uint64",
-        "name": "fromTimestamp",
-        "type": "uint64"
+        "indexed": true,
+        "internalType": "address",
+        "name": "payee",
+        "type": "address"
       },
       {
         "indexed": false,
         "internalType": "uint64",
-        "name": "toTimestamp",
+        "name": "billedUntil",
         "type": "uint64"
       },
       {
         "components": [
           {
             "internalType": "uint64",
-            "name": "billedSeconds",
+            "name": "meteredSeconds",
             "type": "uint64"
           },
           {
@@ -813,18 +879,23 @@ export const SettlementEscrowAbi = [
           },
           {
             "internalType": "uint256",
+            "name": "energyFee",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
             "name": "slaCredit",
             "type": "uint256"
           },
           {
             "internalType": "uint256",
-            "name": "netCharge",
+            "name": "total",
             "type": "uint256"
           }
         ],
         "indexed": false,
-        "internalType": "struct WindowCharge",
-        "name": "priced",
+        "internalType": "struct LeaseBill",
+        "name": "bill",
         "type": "tuple"
       },
       {
@@ -832,12 +903,6 @@ export const SettlementEscrowAbi = [
         "internalType": "uint256",
         "name": "charged",
         "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint64",
-        "name": "pendingUntil",
-        "type": "uint64"
       }
     ],
     "name": "LeaseSettled",
@@ -898,6 +963,11 @@ export const SettlementEscrowAbi = [
           {
             "internalType": "uint256",
             "name": "usagePricePerBusyGpuHour",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "energyPricePerKWh",
             "type": "uint256"
           },
           {
@@ -1147,6 +1217,19 @@ export const SettlementEscrowAbi = [
   },
   {
     "inputs": [],
+    "name": "MIXED_TOKENS",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "PAUSER_ROLE",
     "outputs": [
       {
@@ -1224,6 +1307,168 @@ export const SettlementEscrowAbi = [
         "internalType": "uint256",
         "name": "leaseId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "start",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "end",
+        "type": "tuple"
       }
     ],
     "name": "close",
@@ -1248,17 +1493,199 @@ export const SettlementEscrowAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      }
+    ],
+    "name": "currentTermsVersion",
+    "outputs": [
+      {
+        "internalType": "uint24",
+        "name": "",
+        "type": "uint24"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "leaseId",
         "type": "uint256"
       },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "start",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "point",
+        "type": "tuple"
+      }
+    ],
+    "name": "dispute",
+    "outputs": [
       {
         "internalType": "uint256",
         "name": "amount",
         "type": "uint256"
       }
     ],
-    "name": "dispute",
-    "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -1399,14 +1826,14 @@ export const SettlementEscrowAbi = [
             "type": "address"
           },
           {
-            "internalType": "uint64",
+            "internalType": "uint40",
             "name": "startTime",
-            "type": "uint64"
+            "type": "uint40"
           },
           {
-            "internalType": "uint24",
-            "name": "termsVersion",
-            "type": "uint24"
+            "internalType": "uint40",
+            "name": "endTime",
+            "type": "uint40"
           },
           {
             "internalType": "enum EndReason",
@@ -1414,29 +1841,19 @@ export const SettlementEscrowAbi = [
             "type": "uint8"
           },
           {
-            "internalType": "uint64",
-            "name": "endTime",
-            "type": "uint64"
+            "internalType": "bool",
+            "name": "closed",
+            "type": "bool"
           },
           {
-            "internalType": "uint64",
-            "name": "cursorTimestamp",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "cursorBusyGpuSeconds",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "cursorAvailableGpuSeconds",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
+            "internalType": "uint32",
             "name": "assetId",
-            "type": "uint64"
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint24",
+            "name": "termsVersion",
+            "type": "uint24"
           },
           {
             "internalType": "uint96",
@@ -1445,23 +1862,33 @@ export const SettlementEscrowAbi = [
           },
           {
             "internalType": "uint96",
-            "name": "refunded",
+            "name": "billed",
             "type": "uint96"
           },
           {
-            "internalType": "uint96",
-            "name": "pending",
-            "type": "uint96"
+            "internalType": "bool",
+            "name": "startMetered",
+            "type": "bool"
           },
           {
-            "internalType": "uint96",
-            "name": "charged",
-            "type": "uint96"
+            "internalType": "uint48",
+            "name": "startBusyGpuSeconds",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint48",
+            "name": "startAvailableGpuSeconds",
+            "type": "uint48"
           },
           {
             "internalType": "uint64",
-            "name": "pendingUntil",
+            "name": "startEnergyJ",
             "type": "uint64"
+          },
+          {
+            "internalType": "uint96",
+            "name": "deposited",
+            "type": "uint96"
           },
           {
             "internalType": "uint96",
@@ -1469,9 +1896,14 @@ export const SettlementEscrowAbi = [
             "type": "uint96"
           },
           {
-            "internalType": "uint64",
+            "internalType": "uint96",
+            "name": "disputeRefunded",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint40",
             "name": "disputeDeadline",
-            "type": "uint64"
+            "type": "uint40"
           }
         ],
         "internalType": "struct Lease",
@@ -1512,6 +1944,11 @@ export const SettlementEscrowAbi = [
           {
             "internalType": "uint256",
             "name": "usagePricePerBusyGpuHour",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "energyPricePerKWh",
             "type": "uint256"
           },
           {
@@ -1568,6 +2005,11 @@ export const SettlementEscrowAbi = [
           {
             "internalType": "uint256",
             "name": "usagePricePerBusyGpuHour",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "energyPricePerKWh",
             "type": "uint256"
           },
           {
@@ -1639,6 +2081,11 @@ export const SettlementEscrowAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "uint24",
+        "name": "termsVersion",
+        "type": "uint24"
+      },
+      {
         "internalType": "uint64",
         "name": "durationSeconds",
         "type": "uint64"
@@ -1666,6 +2113,11 @@ export const SettlementEscrowAbi = [
         "internalType": "uint256",
         "name": "assetId",
         "type": "uint256"
+      },
+      {
+        "internalType": "uint24",
+        "name": "termsVersion",
+        "type": "uint24"
       },
       {
         "internalType": "uint64",
@@ -1748,17 +2200,221 @@ export const SettlementEscrowAbi = [
         "internalType": "uint256",
         "name": "leaseId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "start",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "point",
+        "type": "tuple"
       }
     ],
-    "name": "release",
+    "name": "previewBill",
     "outputs": [
       {
+        "components": [
+          {
+            "internalType": "uint64",
+            "name": "meteredSeconds",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "availabilityBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "reservationFee",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "usageFee",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "energyFee",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "slaCredit",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "total",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct LeaseBill",
+        "name": "bill",
+        "type": "tuple"
+      },
+      {
         "internalType": "uint256",
-        "name": "amount",
+        "name": "chargeable",
         "type": "uint256"
       }
     ],
-    "stateMutability": "nonpayable",
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1866,6 +2522,11 @@ export const SettlementEscrowAbi = [
             "type": "uint256"
           },
           {
+            "internalType": "uint256",
+            "name": "energyPricePerKWh",
+            "type": "uint256"
+          },
+          {
             "internalType": "uint64",
             "name": "minDurationSeconds",
             "type": "uint64"
@@ -1920,6 +2581,168 @@ export const SettlementEscrowAbi = [
         "internalType": "uint256",
         "name": "leaseId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "start",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "point",
+        "type": "tuple"
       }
     ],
     "name": "settle",
@@ -1981,6 +2804,30 @@ export const SettlementEscrowAbi = [
     "name": "topUp",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      }
+    ],
+    "name": "unfinishedLeasesOf",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

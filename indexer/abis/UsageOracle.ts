@@ -81,38 +81,65 @@ export const UsageOracleAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "assetId",
-        "type": "uint256"
+        "internalType": "uint64",
+        "name": "timestamp",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "maxTimestamp",
+        "type": "uint64"
       }
     ],
-    "name": "AssetRetired",
+    "name": "BatchInFuture",
     "type": "error"
   },
   {
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "assetId",
-        "type": "uint256"
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
       },
       {
-        "internalType": "uint64",
-        "name": "availableDeltaGpuSeconds",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint256",
-        "name": "capacityGpuSeconds",
-        "type": "uint256"
+        "internalType": "uint32",
+        "name": "nextBatchIndex",
+        "type": "uint32"
       }
     ],
-    "name": "AvailableExceedsCapacity",
+    "name": "BatchIndexAhead",
     "type": "error"
   },
   {
-    "inputs": [],
-    "name": "BatchAlreadyAccepted",
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "nextBatchIndex",
+        "type": "uint32"
+      }
+    ],
+    "name": "BatchIndexTaken",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "timestamp",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "lastBatchTimestamp",
+        "type": "uint64"
+      }
+    ],
+    "name": "BatchNotNewer",
     "type": "error"
   },
   {
@@ -129,27 +156,6 @@ export const UsageOracleAbi = [
       }
     ],
     "name": "BatchTooLarge",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "assetId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint64",
-        "name": "busyDeltaGpuSeconds",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint64",
-        "name": "availableDeltaGpuSeconds",
-        "type": "uint64"
-      }
-    ],
-    "name": "BusyExceedsAvailable",
     "type": "error"
   },
   {
@@ -204,27 +210,6 @@ export const UsageOracleAbi = [
   {
     "inputs": [],
     "name": "EmptyBatch",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "assetId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint64",
-        "name": "energyDeltaJ",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint256",
-        "name": "maxEnergyJ",
-        "type": "uint256"
-      }
-    ],
-    "name": "EnergyExceedsLimit",
     "type": "error"
   },
   {
@@ -314,6 +299,17 @@ export const UsageOracleAbi = [
     "type": "error"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
+      }
+    ],
+    "name": "InvalidReadingProof",
+    "type": "error"
+  },
+  {
     "inputs": [],
     "name": "InvalidShortString",
     "type": "error"
@@ -349,26 +345,22 @@ export const UsageOracleAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "assetId",
+        "name": "length",
         "type": "uint256"
-      },
-      {
-        "internalType": "enum MeterField",
-        "name": "field",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint64",
-        "name": "previous",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint64",
-        "name": "reported",
-        "type": "uint64"
       }
     ],
-    "name": "MeterDecreased",
+    "name": "MalformedReadings",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      }
+    ],
+    "name": "MalformedSignatures",
     "type": "error"
   },
   {
@@ -391,21 +383,74 @@ export const UsageOracleAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "assetId",
+        "name": "index",
         "type": "uint256"
       },
       {
+        "internalType": "uint32",
+        "name": "previousBatch",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
+      }
+    ],
+    "name": "PreviousBatchNotEarlier",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "found",
+        "type": "uint256"
+      }
+    ],
+    "name": "ReadingOfOtherAsset",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "previousBatch",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "beforeBatch",
+        "type": "uint32"
+      }
+    ],
+    "name": "ReadingsNotAdjacent",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint64",
-        "name": "timestamp",
+        "name": "time",
         "type": "uint64"
       },
       {
         "internalType": "uint64",
-        "name": "maxTimestamp",
+        "name": "beforeTimestamp",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "afterTimestamp",
         "type": "uint64"
       }
     ],
-    "name": "ReadingInFuture",
+    "name": "ReadingsNotAroundTime",
     "type": "error"
   },
   {
@@ -475,6 +520,17 @@ export const UsageOracleAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
+      }
+    ],
+    "name": "UnknownBatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "recovered",
         "type": "address"
@@ -482,6 +538,43 @@ export const UsageOracleAbi = [
     ],
     "name": "UnknownSigner",
     "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint64",
+        "name": "configVersion",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "timestamp",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "readingsRoot",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "readingCount",
+        "type": "uint256"
+      }
+    ],
+    "name": "BatchAccepted",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -538,31 +631,6 @@ export const UsageOracleAbi = [
       }
     ],
     "name": "Paused",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "assetId",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint64",
-        "name": "timestamp",
-        "type": "uint64"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint64",
-        "name": "latestTimestamp",
-        "type": "uint64"
-      }
-    ],
-    "name": "ReadingSkipped",
     "type": "event"
   },
   {
@@ -679,31 +747,6 @@ export const UsageOracleAbi = [
     "type": "event"
   },
   {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "bytes32",
-        "name": "batchDigest",
-        "type": "bytes32"
-      },
-      {
-        "indexed": true,
-        "internalType": "uint64",
-        "name": "configVersion",
-        "type": "uint64"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint256[]",
-        "name": "meters",
-        "type": "uint256[]"
-      }
-    ],
-    "name": "UsageReported",
-    "type": "event"
-  },
-  {
     "inputs": [],
     "name": "DEFAULT_ADMIN_ROLE",
     "outputs": [
@@ -796,7 +839,7 @@ export const UsageOracleAbi = [
   },
   {
     "inputs": [],
-    "name": "READING_TYPEHASH",
+    "name": "USAGE_BATCH_TYPEHASH",
     "outputs": [
       {
         "internalType": "bytes32",
@@ -808,8 +851,14 @@ export const UsageOracleAbi = [
     "type": "function"
   },
   {
-    "inputs": [],
-    "name": "USAGE_BATCH_TYPEHASH",
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
+      }
+    ],
+    "name": "batchCommitment",
     "outputs": [
       {
         "internalType": "bytes32",
@@ -828,36 +877,19 @@ export const UsageOracleAbi = [
         "type": "uint64"
       },
       {
-        "components": [
-          {
-            "internalType": "uint256",
-            "name": "assetId",
-            "type": "uint256"
-          },
-          {
-            "internalType": "uint64",
-            "name": "timestamp",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "busyGpuSeconds",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "availableGpuSeconds",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "energyJ",
-            "type": "uint64"
-          }
-        ],
-        "internalType": "struct Reading[]",
-        "name": "readings",
-        "type": "tuple[]"
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "timestamp",
+        "type": "uint64"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
       }
     ],
     "name": "batchDigest",
@@ -1004,30 +1036,6 @@ export const UsageOracleAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "assetId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint64",
-        "name": "maxAgeSeconds",
-        "type": "uint64"
-      }
-    ],
-    "name": "isFresh",
-    "outputs": [
-      {
-        "internalType": "bool",
-        "name": "",
-        "type": "bool"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "address",
         "name": "account",
         "type": "address"
@@ -1045,41 +1053,13 @@ export const UsageOracleAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "assetId",
-        "type": "uint256"
-      }
-    ],
-    "name": "latestReading",
+    "inputs": [],
+    "name": "lastBatchTimestamp",
     "outputs": [
       {
-        "components": [
-          {
-            "internalType": "uint64",
-            "name": "timestamp",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "busyGpuSeconds",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "availableGpuSeconds",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "energyJ",
-            "type": "uint64"
-          }
-        ],
-        "internalType": "struct Meter",
+        "internalType": "uint64",
         "name": "",
-        "type": "tuple"
+        "type": "uint64"
       }
     ],
     "stateMutability": "view",
@@ -1093,6 +1073,445 @@ export const UsageOracleAbi = [
         "internalType": "uint64",
         "name": "",
         "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "time",
+        "type": "uint64"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "batchIndex",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "batchTimestamp",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "acceptedAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "configVersion",
+            "type": "uint64"
+          },
+          {
+            "internalType": "bytes28",
+            "name": "reading",
+            "type": "bytes28"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "path",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct ReadingProof",
+        "name": "earlierProof",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "batchIndex",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "batchTimestamp",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "acceptedAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "configVersion",
+            "type": "uint64"
+          },
+          {
+            "internalType": "bytes28",
+            "name": "reading",
+            "type": "bytes28"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "path",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct ReadingProof",
+        "name": "laterProof",
+        "type": "tuple"
+      },
+      {
+        "internalType": "enum MeterBound",
+        "name": "bound",
+        "type": "uint8"
+      }
+    ],
+    "name": "meterAt",
+    "outputs": [
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint64",
+                "name": "timestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "busyGpuSeconds",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "availableGpuSeconds",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "energyJ",
+                "type": "uint64"
+              }
+            ],
+            "internalType": "struct Meter",
+            "name": "meter",
+            "type": "tuple"
+          },
+          {
+            "internalType": "enum MeterSource",
+            "name": "source",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint64",
+            "name": "acceptedAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct MeterAt",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "startTime",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "endLimit",
+        "type": "uint64"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "start",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "earlier",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint32",
+                "name": "batchIndex",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint64",
+                "name": "batchTimestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "acceptedAt",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "configVersion",
+                "type": "uint64"
+              },
+              {
+                "internalType": "bytes28",
+                "name": "reading",
+                "type": "bytes28"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "path",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct ReadingProof",
+            "name": "later",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct MeterBoundary",
+        "name": "point",
+        "type": "tuple"
+      }
+    ],
+    "name": "meterWindow",
+    "outputs": [
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint64",
+                "name": "timestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "busyGpuSeconds",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "availableGpuSeconds",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "energyJ",
+                "type": "uint64"
+              }
+            ],
+            "internalType": "struct Meter",
+            "name": "meter",
+            "type": "tuple"
+          },
+          {
+            "internalType": "enum MeterSource",
+            "name": "source",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint64",
+            "name": "acceptedAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct MeterAt",
+        "name": "atStart",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint64",
+                "name": "timestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "busyGpuSeconds",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "availableGpuSeconds",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "energyJ",
+                "type": "uint64"
+              }
+            ],
+            "internalType": "struct Meter",
+            "name": "meter",
+            "type": "tuple"
+          },
+          {
+            "internalType": "enum MeterSource",
+            "name": "source",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint64",
+            "name": "acceptedAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct MeterAt",
+        "name": "atPoint",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint16",
+        "name": "gpuCount",
+        "type": "uint16"
+      },
+      {
+        "internalType": "uint16",
+        "name": "tdpWattsPerGpu",
+        "type": "uint16"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "nextBatchIndex",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "",
+        "type": "uint32"
       }
     ],
     "stateMutability": "view",
@@ -1129,6 +1548,25 @@ export const UsageOracleAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes",
+        "name": "readings",
+        "type": "bytes"
+      }
+    ],
+    "name": "readingsRoot",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
     "type": "function"
   },
   {
@@ -1232,49 +1670,32 @@ export const UsageOracleAbi = [
         "type": "uint64"
       },
       {
-        "components": [
-          {
-            "internalType": "uint256",
-            "name": "assetId",
-            "type": "uint256"
-          },
-          {
-            "internalType": "uint64",
-            "name": "timestamp",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "busyGpuSeconds",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "availableGpuSeconds",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "energyJ",
-            "type": "uint64"
-          }
-        ],
-        "internalType": "struct Reading[]",
-        "name": "readings",
-        "type": "tuple[]"
+        "internalType": "uint32",
+        "name": "batchIndex",
+        "type": "uint32"
       },
       {
-        "internalType": "bytes[]",
+        "internalType": "uint64",
+        "name": "timestamp",
+        "type": "uint64"
+      },
+      {
+        "internalType": "bytes",
+        "name": "readings",
+        "type": "bytes"
+      },
+      {
+        "internalType": "bytes",
         "name": "signatures",
-        "type": "bytes[]"
+        "type": "bytes"
       }
     ],
     "name": "submit",
     "outputs": [
       {
-        "internalType": "uint256",
-        "name": "accepted",
-        "type": "uint256"
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "nonpayable",
@@ -1317,6 +1738,106 @@ export const UsageOracleAbi = [
     "name": "unpause",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "batchIndex",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "batchTimestamp",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "acceptedAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "configVersion",
+            "type": "uint64"
+          },
+          {
+            "internalType": "bytes28",
+            "name": "reading",
+            "type": "bytes28"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "path",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct ReadingProof",
+        "name": "proof",
+        "type": "tuple"
+      }
+    ],
+    "name": "verifyReading",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "assetId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint32",
+            "name": "batchIndex",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "previousBatch",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "acceptedAt",
+            "type": "uint64"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint64",
+                "name": "timestamp",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "busyGpuSeconds",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "availableGpuSeconds",
+                "type": "uint64"
+              },
+              {
+                "internalType": "uint64",
+                "name": "energyJ",
+                "type": "uint64"
+              }
+            ],
+            "internalType": "struct Meter",
+            "name": "meter",
+            "type": "tuple"
+          }
+        ],
+        "internalType": "struct ProvenReading",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   }
 ] as const;

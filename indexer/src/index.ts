@@ -20,7 +20,8 @@ import {
 } from "ponder:schema";
 import { decodeFunctionData } from "viem";
 import { GpuAssetNFTAbi } from "../abis/GpuAssetNFT";
-import { decodeUsageReported } from "../../src/eip712";
+import { readingsRoot } from "../../src/eip712";
+import { decodeSubmitCalldata, type SubmitCall } from "../../src/meterHistory";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
@@ -60,7 +61,14 @@ async function mintedSpec(
     address: nft.address,
     functionName: "specOf",
     args: [tokenId],
-  })) as { gpuModel: string; datacenter: string; serialsHash: `0x${string}`; vramMiBPerGpu: number; gpuCount: number; tdpWattsPerGpu: number };
+  })) as {
+    gpuModel: string;
+    datacenter: string;
+    serialsHash: `0x${string}`;
+    vramMiBPerGpu: number;
+    gpuCount: number;
+    tdpWattsPerGpu: number;
+  };
 }
 
 ponder.on("GpuAssetNFT:Transfer", async ({ event, context }) => {
@@ -119,29 +127,65 @@ ponder.on("GpuAssetNFT:UpdateUser", async ({ event, context }) => {
 
 // ─── UsageOracle ─────────────────────────────────────────────────────────────────────────────────
 
-ponder.on("UsageOracle:UsageReported", async ({ event, context }) => {
-  const batchId = eventId(event);
-  const readings = decodeUsageReported(event.args.meters);
+/** A call frame as the `callTracer` of `debug_traceTransaction` returns it. */
+interface CallFrame {
+  to?: string;
+  input?: string;
+  error?: string;
+  calls?: CallFrame[];
+}
+
+/** Every successful `submit` call to `oracle` in a call tree, in execution order. */
+function submitsIn(frame: CallFrame, oracle: string, out: SubmitCall[] = []): SubmitCall[] {
+  if (frame.error) return out;
+  if (frame.to?.toLowerCase() === oracle && frame.input) {
+    const call = decodeSubmitCalldata(frame.input);
+    if (call) out.push(call);
+  }
+  for (const child of frame.calls ?? []) submitsIn(child, oracle, out);
+  return out;
+}
+
+// The readings are not in the log (gas): they are the `submit` calldata, decoded by src/meterHistory.ts,
+// from the transaction itself or, when a contract called the oracle, from the node's call trace. The
+// batch's Merkle root is recomputed and must equal the logged one.
+ponder.on("UsageOracle:BatchAccepted", async ({ event, context }) => {
+  const { batchIndex, configVersion, timestamp, readingsRoot: root, readingCount } = event.args;
+  const oracle = context.contracts.UsageOracle.address!.toLowerCase();
+  let call = event.transaction.to?.toLowerCase() === oracle ? decodeSubmitCalldata(event.transaction.input) : undefined;
+  if (!call || call.batchIndex !== BigInt(batchIndex)) {
+    const trace = (await context.client.request({
+      method: "debug_traceTransaction",
+      params: [event.transaction.hash, { tracer: "callTracer" }],
+    } as never)) as CallFrame;
+    call = submitsIn(trace, oracle).find((c) => c.batchIndex === BigInt(batchIndex));
+    if (!call) throw new Error(`batch ${batchIndex}: no submit found in ${event.transaction.hash}`);
+  }
+  if (readingsRoot(call.readings) !== root.toLowerCase()) {
+    throw new Error(`batch ${batchIndex}: the readings of ${event.transaction.hash} do not match the logged root`);
+  }
   await context.db.insert(oracleBatch).values({
-    id: batchId,
-    configVersion: event.args.configVersion,
-    readingCount: readings.length,
+    batchIndex: Number(batchIndex),
+    configVersion,
+    timestamp,
+    readingsRoot: root,
+    readingCount: Number(readingCount),
     blockNumber: event.block.number,
-    blockTimestamp: event.block.timestamp,
+    acceptedAt: event.block.timestamp,
     transactionHash: event.transaction.hash,
   });
-  if (readings.length === 0) return;
+  if (call.readings.length === 0) return;
   await context.db.insert(meterReading).values(
-    readings.map((r) => ({
-      id: `${r.assetId}-${r.timestamp}`,
+    call.readings.map((r) => ({
+      id: `${r.assetId}-${timestamp}`,
       assetId: r.assetId,
-      batchId,
-      timestamp: r.timestamp,
+      batchIndex: Number(batchIndex),
+      previousBatch: Number(r.previousBatch),
+      timestamp,
       busyGpuSeconds: r.busyGpuSeconds,
       availableGpuSeconds: r.availableGpuSeconds,
       energyJ: r.energyJ,
-      configVersion: event.args.configVersion,
-      blockNumber: event.block.number,
+      acceptedAt: event.block.timestamp,
     })),
   );
 });
@@ -156,6 +200,7 @@ ponder.on("SettlementEscrow:LeaseTermsSet", async ({ event, context }) => {
     token: terms.token,
     reservationPricePerGpuHour: terms.reservationPricePerGpuHour,
     usagePricePerBusyGpuHour: terms.usagePricePerBusyGpuHour,
+    energyPricePerKWh: terms.energyPricePerKWh,
     minDurationSeconds: terms.minDurationSeconds,
     maxDurationSeconds: terms.maxDurationSeconds,
     slaAvailabilityBps: terms.slaAvailabilityBps,
@@ -187,161 +232,175 @@ ponder.on("SettlementEscrow:LeaseOpened", async ({ event, context }) => {
     endTime: a.endTime,
     deposited: a.deposit,
     billed: 0n,
+    billedUntil: 0n,
     charged: 0n,
     refunded: 0n,
     disputed: 0n,
     settlements: 0,
-    lastSettledTimestamp: 0n,
     endReason: "None",
     endedBy: null,
-    endedAt: null,
+    closed: false,
+    finalReading: null,
+    closedAt: null,
   });
 });
 
-ponder.on("SettlementEscrow:LeaseToppedUp", async ({ event, context }) => {
-  const { leaseId, payer, amount } = event.args;
-  await context.db.update(lease, { leaseId }).set((row) => ({ deposited: row.deposited + amount }));
-  await context.db.insert(leaseEvent).values({
-    id: eventId(event),
-    leaseId,
-    kind: "ToppedUp",
-    account: payer,
-    amount,
-    toPayee: null,
-    detail: null,
-    blockTimestamp: event.block.timestamp,
-  });
-});
-
-ponder.on("SettlementEscrow:LeaseSettled", async ({ event, context }) => {
-  const { leaseId, fromTimestamp, toTimestamp, priced, charged, pendingUntil } = event.args;
-  await context.db.update(lease, { leaseId }).set((row) => ({
-    billed: row.billed + charged,
-    settlements: row.settlements + 1,
-    lastSettledTimestamp: toTimestamp,
-  }));
-  await context.db.insert(leaseCharge).values({
-    id: eventId(event),
-    leaseId,
-    fromTimestamp,
-    toTimestamp,
-    billedSeconds: priced.billedSeconds,
-    availabilityBps: priced.availabilityBps,
-    reservationFee: priced.reservationFee,
-    usageFee: priced.usageFee,
-    slaCredit: priced.slaCredit,
-    netCharge: priced.netCharge,
-    charged,
-    pendingUntil,
-    blockTimestamp: event.block.timestamp,
-  });
-});
-
-/** Adds `amount` to an account's withdrawable escrow balance. */
+/** Adds `amount` (may be negative: a withdrawal) to an account's withdrawable escrow balance. */
 async function credit(
   context: { db: { insert: any } },
   account: `0x${string}`,
   token: `0x${string}`,
   amount: bigint,
+  withdrawn = 0n,
 ): Promise<void> {
-  if (amount === 0n) return;
+  if (amount === 0n && withdrawn === 0n) return;
   await context.db
     .insert(escrowBalance)
-    .values({ account, token, withdrawable: amount, withdrawn: 0n })
-    .onConflictDoUpdate((row: { withdrawable: bigint }) => ({ withdrawable: row.withdrawable + amount }));
+    .values({ account, token, withdrawable: amount, withdrawn })
+    .onConflictDoUpdate((row: { withdrawable: bigint; withdrawn: bigint }) => ({
+      withdrawable: row.withdrawable + amount,
+      withdrawn: row.withdrawn + withdrawn,
+    }));
 }
 
-ponder.on("SettlementEscrow:ChargeReleased", async ({ event, context }) => {
-  const { leaseId, payee, token, amount } = event.args;
-  const row = await context.db.find(lease, { leaseId });
-  // The payee is the NFT's owner; when the asset was burned the charge goes back to the lessee.
-  const toLessee = row !== null && payee.toLowerCase() === row.lessee.toLowerCase();
-  await context.db
-    .update(lease, { leaseId })
-    .set((r) => (toLessee ? { refunded: r.refunded + amount } : { charged: r.charged + amount }));
-  await credit(context, payee, token, amount);
+/** One row of a lease's history (top-ups, disputes, resolutions, the end and the close). */
+async function leaseHistory(
+  context: { db: { insert: any } },
+  event: { transaction: { hash: string }; log: { logIndex: number }; block: { timestamp: bigint } },
+  row: {
+    leaseId: bigint;
+    kind: string;
+    account: `0x${string}` | null;
+    amount: bigint;
+    toPayee?: bigint;
+    detail?: string;
+  },
+): Promise<void> {
   await context.db.insert(leaseEvent).values({
     id: eventId(event),
+    leaseId: row.leaseId,
+    kind: row.kind,
+    account: row.account,
+    amount: row.amount,
+    toPayee: row.toPayee ?? null,
+    detail: row.detail ?? null,
+    blockTimestamp: event.block.timestamp,
+  });
+}
+
+ponder.on("SettlementEscrow:LeaseToppedUp", async ({ event, context }) => {
+  const { leaseId, payer, amount } = event.args;
+  await context.db.update(lease, { leaseId }).set((row) => ({ deposited: row.deposited + amount }));
+  await leaseHistory(context, event, { leaseId, kind: "ToppedUp", account: payer, amount });
+});
+
+// A settlement bills the lease up to `billedUntil` and credits the increase to the payee at once.
+ponder.on("SettlementEscrow:LeaseSettled", async ({ event, context }) => {
+  const { leaseId, payee, billedUntil, bill, charged } = event.args;
+  const row = await context.db.find(lease, { leaseId });
+  // Read before the update below (`find` may hand back the cached row that `update` then changes).
+  const fromTimestamp = row ? (row.billedUntil > 0n ? row.billedUntil : row.startTime) : 0n;
+  const token = row?.token;
+  await context.db.update(lease, { leaseId }).set((r) => ({
+    billed: r.billed + charged,
+    billedUntil,
+    charged: r.charged + charged,
+    settlements: r.settlements + 1,
+  }));
+  if (token) await credit(context, payee, token, charged);
+  await context.db.insert(leaseCharge).values({
+    id: eventId(event),
     leaseId,
-    kind: "ChargeReleased",
-    account: payee,
-    amount,
-    toPayee: null,
-    detail: null,
+    payee,
+    fromTimestamp,
+    billedUntil,
+    meteredSeconds: bill.meteredSeconds,
+    availabilityBps: bill.availabilityBps,
+    reservationFee: bill.reservationFee,
+    usageFee: bill.usageFee,
+    energyFee: bill.energyFee,
+    slaCredit: bill.slaCredit,
+    total: bill.total,
+    charged,
     blockTimestamp: event.block.timestamp,
   });
 });
 
 ponder.on("SettlementEscrow:LeaseEnded", async ({ event, context }) => {
-  const { leaseId, reason, caller, refund } = event.args;
-  const row = await context.db.find(lease, { leaseId });
-  await context.db.update(lease, { leaseId }).set((r) => ({
-    refunded: r.refunded + refund,
-    // A lease ended before its end time is truncated to the ending block (SettlementEscrow._endEarly).
-    endTime: event.block.timestamp < r.endTime ? event.block.timestamp : r.endTime,
-    endReason: nameOf(END_REASON, reason),
-    endedBy: caller,
-    endedAt: event.block.timestamp,
-  }));
-  if (row) await credit(context, row.lessee, row.token, refund);
-  await context.db.insert(leaseEvent).values({
-    id: eventId(event),
+  const { leaseId, reason, caller, endTime } = event.args;
+  await context.db.update(lease, { leaseId }).set({ endTime, endReason: nameOf(END_REASON, reason), endedBy: caller });
+  await leaseHistory(context, event, {
     leaseId,
     kind: "Ended",
     account: caller,
-    amount: refund,
-    toPayee: null,
+    amount: 0n,
     detail: nameOf(END_REASON, reason),
-    blockTimestamp: event.block.timestamp,
   });
 });
 
+ponder.on("SettlementEscrow:LeaseClosed", async ({ event, context }) => {
+  const { leaseId, reason, caller, finalReading, refund } = event.args;
+  const row = await context.db.find(lease, { leaseId });
+  await context.db.update(lease, { leaseId }).set((r) => ({
+    refunded: r.refunded + refund,
+    endReason: nameOf(END_REASON, reason),
+    closed: true,
+    finalReading,
+    closedAt: event.block.timestamp,
+  }));
+  if (row) await credit(context, row.lessee, row.token, refund);
+  await leaseHistory(context, event, {
+    leaseId,
+    kind: "Closed",
+    account: caller,
+    amount: refund,
+    detail: finalReading ? "billed to its end" : "closed without a final reading",
+  });
+});
+
+// A dispute bills like a settlement, but holds the increase instead of crediting it.
 ponder.on("SettlementEscrow:DisputeRaised", async ({ event, context }) => {
-  const { leaseId, amount, deadline } = event.args;
-  await context.db.update(lease, { leaseId }).set((r) => ({ disputed: r.disputed + amount }));
-  await context.db.insert(leaseEvent).values({
-    id: eventId(event),
+  const { leaseId, amount, billedUntil, deadline } = event.args;
+  await context.db
+    .update(lease, { leaseId })
+    .set((r) => ({ billed: r.billed + amount, billedUntil, disputed: r.disputed + amount }));
+  await leaseHistory(context, event, {
     leaseId,
     kind: "DisputeRaised",
     account: null,
     amount,
-    toPayee: null,
     detail: `deadline ${deadline}`,
-    blockTimestamp: event.block.timestamp,
   });
 });
 
 ponder.on("SettlementEscrow:DisputeResolved", async ({ event, context }) => {
   const { leaseId, resolver, toLessee, toPayee, byTimeout } = event.args;
   const row = await context.db.find(lease, { leaseId });
+  const owner = row ? await context.db.find(asset, { assetId: row.assetId }) : null;
+  // The payee is the NFT's owner now; when the asset was burned the payee's part goes back to the lessee.
+  const burned = owner === null || owner.burned;
   await context.db.update(lease, { leaseId }).set((r) => ({
-    disputed: r.disputed - toLessee - toPayee,
-    refunded: r.refunded + toLessee,
-    charged: r.charged + toPayee,
+    disputed: 0n,
+    refunded: r.refunded + toLessee + (burned ? toPayee : 0n),
+    charged: r.charged + (burned ? 0n : toPayee),
   }));
   if (row) {
-    await credit(context, row.lessee, row.token, toLessee);
-    const owner = await context.db.find(asset, { assetId: row.assetId });
-    if (owner) await credit(context, owner.owner, row.token, toPayee);
+    await credit(context, row.lessee, row.token, toLessee + (burned ? toPayee : 0n));
+    if (!burned) await credit(context, owner.owner, row.token, toPayee);
   }
-  await context.db.insert(leaseEvent).values({
-    id: eventId(event),
+  await leaseHistory(context, event, {
     leaseId,
     kind: "DisputeResolved",
     account: resolver,
     amount: toLessee,
     toPayee,
-    detail: byTimeout ? "by timeout" : "by arbiter",
-    blockTimestamp: event.block.timestamp,
+    detail: byTimeout ? "by timeout" : "by the arbiter",
   });
 });
 
 ponder.on("SettlementEscrow:Withdrawn", async ({ event, context }) => {
   const { account, token, amount } = event.args;
-  await context.db
-    .insert(escrowBalance)
-    .values({ account, token, withdrawable: -amount, withdrawn: amount })
-    .onConflictDoUpdate((row) => ({ withdrawable: row.withdrawable - amount, withdrawn: row.withdrawn + amount }));
+  await credit(context, account, token, -amount, amount);
 });
 
 // ─── RevenueSplitVaultFactory and vaults ─────────────────────────────────────────────────────────
