@@ -361,7 +361,7 @@ async function leaseTable(config: DashboardConfig, leases: LeaseRow[], withAsset
         const netShown = roundToShown(net, token.decimals);
         const creditShown = netShown - feesShown[0]! - feesShown[1]! - feesShown[2]!;
         return `<tr>
-          <td>${formatTime(BigInt(x.fromTimestamp))} → ${formatTime(BigInt(x.billedUntil))}</td>
+          <td>${formatTime(prev ? BigInt(prev.billedUntil) : BigInt(l.startTime))} → ${formatTime(BigInt(x.billedUntil))}</td>
           <td class="num">${formatNumber(Number(delta("meteredSeconds")) / 3600, 2)}</td>
           <td class="num">${formatBps(x.availabilityBps)}</td>
           ${fees.map((f, k) => amountCell(f, token, feesShown[k])).join("")}
