@@ -16,10 +16,12 @@ import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { HDNodeWallet, Interface, Mnemonic, type InterfaceAbi } from "ethers";
 import { GpuAssetNFTAbi } from "../../indexer/abis/GpuAssetNFT";
+import { UsageOracleAbi } from "../../indexer/abis/UsageOracle";
 import { RevenueSplitVaultAbi } from "../../indexer/abis/RevenueSplitVault";
 import { RevenueSplitVaultFactoryAbi } from "../../indexer/abis/RevenueSplitVaultFactory";
 import { startIndexer, waitForBlock } from "../../indexer/scripts/start.mjs";
 import { deploySystem, startAnvil } from "../scripts/chain.mjs";
+import { makeBatch, oracleDomain, signBatch, submitArgs } from "../../src/eip712";
 import { buildDashboard, serveDashboard } from "../scripts/serve.mjs";
 import { launchChromium } from "../scripts/browser.mjs";
 import { startPostgres } from "../test/postgres";
@@ -35,7 +37,9 @@ const REGISTRAR = 2; // config/localhost.json
 const OPERATOR = 8;
 const HOLDERS = Array.from({ length: 10 }, (_, i) => 10 + i);
 const MINTS = 2_001; // asset 1 goes into the vault; 2..2001 make the 2 x 2,000 NFT transfers
-const SHARE_TRANSFERS = 4_000;
+const SHARE_TRANSFERS = 3_000;
+const BATCHES = 1_000;
+const READINGS_PER_BATCH = 10;
 const NFT_TRANSFERS = 4_000;
 const PER_BLOCK = 100;
 
@@ -203,6 +207,45 @@ async function measure(anvil: { url: string }): Promise<void> {
     const buyer = wallet(buyerOf(k)).address;
     await sender.send(buyerOf(k), nft, nftI.encodeFunctionData("transferFrom", [buyer, operator, id]), 200_000n);
   }
+  // Oracle batches of READINGS_PER_BATCH readings (assets 1..10), 2-of-3 EIP-712 signed, 100 per block:
+  // the indexer decodes each from its submit calldata and checks its Merkle root.
+  const oracle = address("UsageOracle");
+  const oracleI = new Interface(UsageOracleAbi as InterfaceAbi);
+  const domain = oracleDomain(31337n, oracle);
+  const signerWallets = [5, 6].map(wallet);
+  const configVersion = BigInt(
+    await rpc<string>(anvil.url, "eth_call", [
+      { to: oracle, data: oracleI.encodeFunctionData("configVersion") },
+      "latest",
+    ]),
+  );
+  const previous = new Map<bigint, bigint>();
+  let blockTime =
+    Number(BigInt((await rpc<{ timestamp: string }>(anvil.url, "eth_getBlockByNumber", ["latest", false])).timestamp)) +
+    1_000;
+  for (let b = 0; b < BATCHES; b++) {
+    if (b % PER_BLOCK === 0) {
+      await sender.mine();
+      blockTime += 200;
+      await rpc(anvil.url, "evm_setNextBlockTimestamp", [blockTime]);
+    }
+    const timestamp = BigInt(blockTime - 150 + (b % PER_BLOCK));
+    const readings = Array.from({ length: READINGS_PER_BATCH }, (_, i) => {
+      const assetId = BigInt(i + 1);
+      const n = BigInt(b + 1);
+      return {
+        assetId,
+        previousBatch: previous.get(assetId) ?? 0n,
+        busyGpuSeconds: n * 30n,
+        availableGpuSeconds: n * 60n,
+        energyJ: n * 42_000n,
+      };
+    });
+    const batch = makeBatch(configVersion, BigInt(b + 1), timestamp, readings);
+    for (const r of readings) previous.set(r.assetId, BigInt(b + 1));
+    const signatures = await Promise.all(signerWallets.map((w) => signBatch(w, domain, batch)));
+    await sender.send(0, oracle, oracleI.encodeFunctionData("submit", submitArgs(batch, signatures)), 1_500_000n);
+  }
   const txs = await sender.check();
   await rpc(anvil.url, "evm_setAutomine", [true]);
   // Bury the last event under Ponder's finality depth, so the catch-up is all backfill.
@@ -220,7 +263,10 @@ async function measure(anvil: { url: string }): Promise<void> {
     const indexer = await startIndexer({ rpcUrl: anvil.url, deploymentsDir, databaseUrl, timeoutMs: 600_000 });
     await waitForBlock(indexer.url, head, 600_000);
     const seconds = (Date.now() - started) / 1000;
-    return { indexer, seconds };
+    // Ponder's own figure for the historical sync and indexing, from its log.
+    const backfill = /Completed backfill indexing across all chains \((\d+(?:\.\d+)?)(ms|s)\)/.exec(indexer.output());
+    const backfillSeconds = backfill ? Number(backfill[1]) / (backfill[2] === "ms" ? 1000 : 1) : NaN;
+    return { indexer, seconds, backfillSeconds };
   };
 
   const postgres = await startPostgres("bench");
@@ -235,12 +281,17 @@ async function measure(anvil: { url: string }): Promise<void> {
   const dashboard = await serveDashboard({ indexerUrl: lite.indexer.url, rpcUrl: anvil.url, deploymentsDir });
   const browser = await launchChromium();
   const loads: number[] = [];
+  const dataMs: number[] = [];
   for (let i = 0; i < 6; i++) {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${dashboard.url}#/`);
     await page.waitForSelector('body[data-ready="fleet"]', { timeout: 60_000 });
     const ms = await page.evaluate(() => performance.now());
+    const marks = await page.evaluate(() =>
+      Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, m.startTime])),
+    );
+    if (i > 0) dataMs.push(marks["fleet:data"] ?? NaN);
     const rows = await page.locator("#fleet tbody tr").count();
     if (rows !== MINTS) throw new Error(`the fleet page shows ${rows} assets, not ${MINTS}`);
     if (i > 0) loads.push(ms); // the first load also warms the indexer's query plans
@@ -250,6 +301,7 @@ async function measure(anvil: { url: string }): Promise<void> {
   await dashboard.close();
   await lite.indexer.stop();
   loads.sort((a, b) => a - b);
+  dataMs.sort((a, b) => a - b);
 
   const chromiumVersion = execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8" }).trim();
   const results = {
@@ -267,11 +319,23 @@ async function measure(anvil: { url: string }): Promise<void> {
       shareTransfers: SHARE_TRANSFERS,
       nftTransfers: NFT_TRANSFERS,
     },
-    "indexer.catchUpSeconds.pglite": { value: Number(lite.seconds.toFixed(1)), target: 30, better: "lower" },
-    "indexer.catchUpSeconds.postgres": { value: Number(pg.seconds.toFixed(1)), target: 30, better: "lower" },
+    "indexer.catchUpSeconds.pglite": {
+      value: Number(lite.seconds.toFixed(1)),
+      backfillSeconds: lite.backfillSeconds,
+      target: 30,
+      better: "lower",
+    },
+    "indexer.catchUpSeconds.postgres": {
+      value: Number(pg.seconds.toFixed(1)),
+      backfillSeconds: pg.backfillSeconds,
+      target: 30,
+      better: "lower",
+    },
     "dashboard.firstPageInteractiveMs": {
       value: Math.round(loads[Math.floor(loads.length / 2)]!),
       max: Math.round(loads[loads.length - 1]!),
+      /** Of which: navigation start to the fleet data received (`/fleet` and the chain's time), median. */
+      dataMs: Math.round(dataMs[Math.floor(dataMs.length / 2)]!),
       target: 2000,
       better: "lower",
     },
@@ -288,13 +352,17 @@ Machine: ${results.machine.cpus} CPU cores (${results.machine.cpuModel}), Node $
 
 Scenario: anvil, the system deployed by the project's deploy scripts, then ${txs} transactions in blocks of
 ${PER_BLOCK}: ${MINTS} mints, a vault with 10 holders, ${SHARE_TRANSFERS} share transfers, ${NFT_TRANSFERS} NFT
-transfers: **${events} events** in ${head} blocks. Each harvest and claim makes the indexer read the vault's \`claimable\` view, as in production.
+transfers and ${BATCHES} signed oracle batches of ${READINGS_PER_BATCH} readings: **${events} events** in ${head} blocks. The indexer
+decodes each batch's readings from its \`submit\` calldata and checks its Merkle root. Each harvest and claim makes the indexer read the vault's \`claimable\` view, as in production.
 
 | figure | value | target | status | how |
 | --- | ---: | ---: | --- | --- |
-| indexer catch-up, PGlite | ${results["indexer.catchUpSeconds.pglite"].value} s | ≤ 30 s | ${met(lite.seconds, 30)} | \`ponder start\` on an empty database to every event indexed (includes Ponder's start-up) |
-| indexer catch-up, PostgreSQL | ${results["indexer.catchUpSeconds.postgres"].value} s | ≤ 30 s | ${met(pg.seconds, 30)} | the same with \`DATABASE_URL\` (Debian's PostgreSQL, a fresh cluster) |
-| dashboard first page interactive | ${results["dashboard.firstPageInteractiveMs"].value} ms (max ${results["dashboard.firstPageInteractiveMs"].max}) | ≤ 2,000 ms | ${met(results["dashboard.firstPageInteractiveMs"].value, 2000)} | fleet page (${MINTS} assets), cold load in Chromium, navigation start to its data on screen; median of 5 |
+| indexer catch-up, PGlite | ${results["indexer.catchUpSeconds.pglite"].value} s (backfill ${lite.backfillSeconds} s) | ≤ 30 s | ${met(lite.seconds, 30)} | \`ponder start\` on an empty database to every event indexed, Ponder's start-up included; in brackets Ponder's own backfill figure |
+| indexer catch-up, PostgreSQL | ${results["indexer.catchUpSeconds.postgres"].value} s (backfill ${pg.backfillSeconds} s) | ≤ 30 s | ${met(pg.seconds, 30)} | the same with \`DATABASE_URL\` (Debian's PostgreSQL, a fresh cluster) |
+| dashboard first page interactive | ${results["dashboard.firstPageInteractiveMs"].value} ms (max ${results["dashboard.firstPageInteractiveMs"].max}; data at ${results["dashboard.firstPageInteractiveMs"].dataMs} ms) | ≤ 2,000 ms | ${met(results["dashboard.firstPageInteractiveMs"].value, 2000)} | fleet page (${MINTS} assets), cold load in Chromium, navigation start to its data on screen; median of 5 |
+
+Load average while measuring: ${os.loadavg()[0]!.toFixed(1)} (1 min) on ${results.machine.cpus} cores: the machine is shared, and every figure
+here is wall time.
 `,
   );
   console.log(JSON.stringify(results, null, 2));

@@ -2,7 +2,7 @@
  * The one command that shows the suite: indexer + dashboard for a chain and a deployments record.
  *
  *   node scripts/stack.mjs --rpc <url> --deployments <deployments/network dir> [--port 5173] [--indexer-port 42069]
- *   node scripts/stack.mjs --demo [--port 5173]     # also starts anvil, deploys and tells the demo story first
+ *   node scripts/stack.mjs --demo [--port 5173]     # also starts anvil, deploys and tells scripts/scenario.ts first
  *
  * Prints `indexer <url>` and `dashboard <url>` once both serve, then runs until interrupted. The
  * `startStack` function does the same for a caller (the demo's `--serve`, the tests, the bench).
@@ -12,8 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startIndexer } from "../../indexer/scripts/start.mjs";
-import { deploySystem, runDemoStory, startAnvil } from "./chain.mjs";
-import { buildDashboard, serveDashboard } from "./serve.mjs";
+import { deploySystem, run, startAnvil } from "./chain.mjs";
+import { DASHBOARD_DIR, buildDashboard, serveDashboard } from "./serve.mjs";
 
 /**
  * Starts the indexer on the chain, then serves the dashboard pointed at it.
@@ -60,12 +60,19 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   let rpcUrl = flag("rpc", process.env.RPC_URL);
   let deploymentsDir = flag("deployments", process.env.DEPLOYMENTS_DIR);
   if (process.argv.includes("--demo")) {
-    const anvil = await startAnvil();
+    const anvil = await startAnvil({ accounts: 20 });
     stops.push(anvil.stop);
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "stack-deployments-"));
-    console.log(`chain ${anvil.url} (anvil); deploying and telling the demo story…`);
+    console.log(`chain ${anvil.url} (anvil); deploying and telling the story…`);
     deploymentsDir = await deploySystem({ rpcUrl: anvil.url, deploymentsRoot: root });
-    await runDemoStory({ rpcUrl: anvil.url, deploymentsRoot: root, summaryFile: path.join(root, "demo-summary.json") });
+    // The scenario is TypeScript (it shares src/eip712.ts and src/meterHistory.ts with the root): run it with tsx.
+    await run(path.join(DASHBOARD_DIR, "node_modules", ".bin", "tsx"), [
+      path.join(DASHBOARD_DIR, "scripts", "scenario.ts"),
+      "--rpc",
+      anvil.url,
+      "--deployments",
+      deploymentsDir,
+    ]);
     rpcUrl = anvil.url;
   }
   if (!rpcUrl || !deploymentsDir) {

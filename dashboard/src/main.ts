@@ -168,6 +168,7 @@ function shell(active: string, title: string, body: string, network: string): vo
 
 async function fleetPage(config: DashboardConfig): Promise<void> {
   const [assets, now] = await Promise.all([fleet(config), chainTime(config)]);
+  performance.mark("fleet:data");
   const live = assets.filter((a) => !a.burned);
   let busy = 0;
   let available = 0;
@@ -458,6 +459,7 @@ async function route(): Promise<void> {
     else if (hash === "/leases") await leasesPage(config);
     else if (hash === "/vaults") await vaultsPage(config);
     else await fleetPage(config);
+    performance.mark("page:ready");
     document.body.dataset.ready = asset ? "asset" : hash === "/" ? "fleet" : hash.slice(1);
   } catch (error) {
     app.innerHTML = `<main><h1>Error</h1><pre class="error">${esc((error as Error).message)}</pre></main>`;
