@@ -308,6 +308,7 @@ async function measure(anvil: { url: string }): Promise<void> {
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? "",
+      loadAverage1m: Number(os.loadavg()[0]!.toFixed(1)),
       node: process.version,
       chromium: chromiumVersion,
     },
