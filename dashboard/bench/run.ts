@@ -293,7 +293,9 @@ async function measure(anvil: { url: string }): Promise<void> {
     );
     if (i > 0) dataMs.push(marks["fleet:data"] ?? NaN);
     const rows = await page.locator("#fleet tbody tr").count();
-    if (rows !== MINTS) throw new Error(`the fleet page shows ${rows} assets, not ${MINTS}`);
+    const total = await page.locator('[data-tile="assets"] .value').innerText();
+    if (rows !== 100 || total !== String(MINTS))
+      throw new Error(`the fleet page shows ${rows} rows of ${total} assets`);
     if (i > 0) loads.push(ms); // the first load also warms the indexer's query plans
     await context.close();
   }
@@ -360,7 +362,7 @@ decodes each batch's readings from its \`submit\` calldata and checks its Merkle
 | --- | ---: | ---: | --- | --- |
 | indexer catch-up, PGlite | ${results["indexer.catchUpSeconds.pglite"].value} s (backfill ${lite.backfillSeconds} s) | ≤ 30 s | ${met(lite.seconds, 30)} | \`ponder start\` on an empty database to every event indexed, Ponder's start-up included; in brackets Ponder's own backfill figure |
 | indexer catch-up, PostgreSQL | ${results["indexer.catchUpSeconds.postgres"].value} s (backfill ${pg.backfillSeconds} s) | ≤ 30 s | ${met(pg.seconds, 30)} | the same with \`DATABASE_URL\` (Debian's PostgreSQL, a fresh cluster) |
-| dashboard first page interactive | ${results["dashboard.firstPageInteractiveMs"].value} ms (max ${results["dashboard.firstPageInteractiveMs"].max}; data at ${results["dashboard.firstPageInteractiveMs"].dataMs} ms) | ≤ 2,000 ms | ${met(results["dashboard.firstPageInteractiveMs"].value, 2000)} | fleet page (${MINTS} assets), cold load in Chromium, navigation start to its data on screen; median of 5 |
+| dashboard first page interactive | ${results["dashboard.firstPageInteractiveMs"].value} ms (max ${results["dashboard.firstPageInteractiveMs"].max}; data at ${results["dashboard.firstPageInteractiveMs"].dataMs} ms) | ≤ 2,000 ms | ${met(results["dashboard.firstPageInteractiveMs"].value, 2000)} | fleet page (totals over ${MINTS} assets, the first 100 in the table), cold load in Chromium, navigation start to its data on screen; median of 5 |
 
 Load average while measuring: ${os.loadavg()[0]!.toFixed(1)} (1 min) on ${results.machine.cpus} cores: the machine is shared, and every figure
 here is wall time.

@@ -78,10 +78,17 @@ export function formatPercent(fraction: number): string {
   return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(1)} %` : "–";
 }
 
+const numberFormats = new Map<number, Intl.NumberFormat>();
+
 /** A number with a fixed count of decimals and thousands separators; NaN -> "–". */
 export function formatNumber(value: number, digits: number): string {
   if (!Number.isFinite(value)) return "–";
-  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  let format = numberFormats.get(digits);
+  if (!format) {
+    format = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    numberFormats.set(digits, format);
+  }
+  return format.format(value);
 }
 
 /** A unix timestamp (seconds) as `YYYY-MM-DD HH:MM` UTC. */

@@ -166,7 +166,10 @@ function shell(active: string, title: string, body: string, network: string): vo
 
 // ─── Fleet ───────────────────────────────────────────────────────────────────────────────────────
 
-async function fleetPage(config: DashboardConfig): Promise<void> {
+/** Assets per page of the fleet table (the totals cover the whole fleet). */
+const FLEET_PAGE_SIZE = 100;
+
+async function fleetPage(config: DashboardConfig, page = 1): Promise<void> {
   const [assets, now] = await Promise.all([fleet(config), chainTime(config)]);
   performance.mark("fleet:data");
   const live = assets.filter((a) => !a.burned);
@@ -175,7 +178,10 @@ async function fleetPage(config: DashboardConfig): Promise<void> {
   let energy = 0;
   let gpuSpanHours = 0;
   let leased = 0;
-  const rows = live.map((a) => {
+  const pages = Math.max(1, Math.ceil(live.length / FLEET_PAGE_SIZE));
+  const shown = Math.min(Math.max(1, page), pages);
+  const firstShown = (shown - 1) * FLEET_PAGE_SIZE;
+  const rows = live.map((a, index) => {
     const first = a.first ?? undefined;
     const last = a.last ?? undefined;
     const count = a.readings;
@@ -186,6 +192,7 @@ async function fleetPage(config: DashboardConfig): Promise<void> {
     gpuSpanHours += (a.gpuCount * f.seconds) / 3600;
     const isLeased = a.user !== null && BigInt(a.userExpires) > now;
     if (isLeased) leased++;
+    if (index < firstShown || index >= firstShown + FLEET_PAGE_SIZE) return "";
     return `<tr data-asset="${a.assetId}">
       <td><a href="#/asset/${a.assetId}">#${a.assetId}</a></td>
       <td>${esc(a.gpuModel)}</td>
@@ -224,6 +231,13 @@ async function fleetPage(config: DashboardConfig): Promise<void> {
        <th>Utilization</th><th>Availability</th><th>Energy (kWh)</th><th>kWh per GPU-hour</th><th>Readings</th><th>Last reading (UTC)</th></tr></thead>
        <tbody>${rows.join("")}</tbody>
      </table>
+     ${
+       pages > 1
+         ? `<p class="pager" data-page="${shown}">${shown > 1 ? `<a href="#/page/${shown - 1}">← previous</a>` : ""}
+            assets ${firstShown + 1}–${Math.min(firstShown + FLEET_PAGE_SIZE, live.length)} of ${live.length}
+            ${shown < pages ? `<a href="#/page/${shown + 1}">next →</a>` : ""}</p>`
+         : ""
+     }
      <p class="note">Over each asset's metered history (first to last accepted reading). Utilization: busy ÷ available
      GPU-seconds. Availability: available GPU-seconds ÷ (GPUs × elapsed). kWh per GPU-hour: energy ÷ available GPU-hours.</p>`,
     config.network,
@@ -454,13 +468,14 @@ async function route(): Promise<void> {
   const config = await (configPromise ??= loadConfig());
   const hash = location.hash.replace(/^#/, "") || "/";
   const asset = /^\/asset\/(\d+)$/.exec(hash);
+  const fleetPageNumber = /^\/page\/(\d+)$/.exec(hash);
   try {
     if (asset) await assetPage(config, asset[1]!);
     else if (hash === "/leases") await leasesPage(config);
     else if (hash === "/vaults") await vaultsPage(config);
-    else await fleetPage(config);
+    else await fleetPage(config, fleetPageNumber ? Number(fleetPageNumber[1]) : 1);
     performance.mark("page:ready");
-    document.body.dataset.ready = asset ? "asset" : hash === "/" ? "fleet" : hash.slice(1);
+    document.body.dataset.ready = asset ? "asset" : hash === "/" || fleetPageNumber ? "fleet" : hash.slice(1);
   } catch (error) {
     app.innerHTML = `<main><h1>Error</h1><pre class="error">${esc((error as Error).message)}</pre></main>`;
     document.body.dataset.ready = "error";

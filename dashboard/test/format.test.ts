@@ -1,7 +1,7 @@
 /** The page's rounding rules (src/format.ts) and derived meter figures (src/metrics.ts), without a browser. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exactAmount, formatAmount, roundParts, roundToShown, writeShown } from "../src/format";
+import { exactAmount, formatAmount, formatNumber, roundParts, roundToShown, writeShown } from "../src/format";
 import { between, intervalSeries } from "../src/metrics";
 
 describe("formatAmount", () => {
@@ -26,6 +26,15 @@ describe("formatAmount", () => {
   it("keeps every decimal in the exact form", () => {
     assert.equal(exactAmount(630_855_987n, 6), "630.855987");
     assert.equal(writeShown(-5n), "-0.05");
+  });
+});
+
+describe("formatNumber", () => {
+  it("writes a fixed count of decimals with thousands separators, and a dash for no figure", () => {
+    assert.equal(formatNumber(1234.56, 1), "1,234.6");
+    assert.equal(formatNumber(0.52149, 3), "0.521");
+    assert.equal(formatNumber(0.52149, 3), "0.521"); // the cached format gives the same
+    assert.equal(formatNumber(Number.NaN, 1), "–");
   });
 });
 
