@@ -184,7 +184,7 @@ contract CreditFacility is ICreditFacility, AccessControl, Pausable, ReentrancyG
         address holder = _checkNoteHolder(loanId);
         // Interactions first, deliberately: revenue the escrow already holds for the loan counts before
         // the default is judged (it may cure it). The guard is held.
-        uint256 amount = _collect(loanId, loan.token);
+        uint256 amount = escrow.withdrawable(custodyOf(loanId), loan.token) == 0 ? 0 : _collect(loanId, loan.token);
         // Effects
         uint256 nowTs = block.timestamp;
         WaterfallSplit memory split = _settleActive(loanId, loan, amount, nowTs);
@@ -193,8 +193,16 @@ contract CreditFacility is ICreditFacility, AccessControl, Pausable, ReentrancyG
         // In default the reserve draw has emptied the reserve (it would otherwise cover the shortfall).
         uint256 principalWrittenOff = loan.principal - loan.principalRepaid;
         uint256 interestWrittenOff = loan.interestAccrued - loan.interestPaid;
-        loan.status = LoanStatus.Foreclosed;
-        _loans[loanId] = loan;
+        // Written field by field: the due-date checkpoints mean nothing once the loan is closed.
+        Loan storage stored = _loans[loanId];
+        stored.status = LoanStatus.Foreclosed;
+        stored.interestAccrued = loan.interestAccrued;
+        stored.lastAccrualTime = loan.lastAccrualTime;
+        stored.interestRemainder = loan.interestRemainder;
+        stored.principalRepaid = loan.principalRepaid;
+        stored.interestPaid = loan.interestPaid;
+        stored.reserveBalance = loan.reserveBalance;
+        stored.borrowerClaimable = loan.borrowerClaimable;
         emit LoanForeclosed(loanId, loan.assetId, to, holder, principalWrittenOff, interestWrittenOff);
         // Interactions: the NFT changes owner; its user right (the lease) is not touched.
         ICreditCustody(custodyOf(loanId)).releaseAsset(loan.assetId, to, true);
