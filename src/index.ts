@@ -24,6 +24,7 @@ import { packagedDeploymentsDir, systemAddresses, type SystemAddresses } from ".
 export * from "./deployments";
 // The shared modules (owned with the oracle): EIP-712 domain, types, signing; units and conversions.
 export * from "./eip712";
+export * from "./meterHistory";
 export * from "./units";
 export {
   GpuAssetNFT__factory,
