@@ -28,7 +28,7 @@ function terms(sys: System, overrides: Partial<Record<string, bigint>> = {}) {
   };
 }
 
-/** The leased asset pledged and funded; one day's charge released to the custody and harvested. */
+/** The leased asset pledged and funded; one day's charge settled to the custody and harvested. */
 async function fundedAndHarvestedOnce(overrides: Partial<Record<string, bigint>> = {}) {
   const sys = await deploySystemWithLease();
   await sys.facility.connect(sys.borrower).pledge(sys.assetId, terms(sys, overrides));

@@ -82,6 +82,11 @@ contract CreditFacility is ICreditFacility, AccessControl, Pausable, ReentrancyG
         // Checks
         _checkTerms(terms);
         if (nft.ownerOf(assetId) != msg.sender) revert NotAssetOwner(assetId, msg.sender);
+        // New leases open under the current terms: they must pay in the loan's token (or there are none).
+        address termsToken = escrow.leaseTermsOf(assetId).token;
+        if (termsToken != address(0) && termsToken != terms.token) {
+            revert LeaseTermsInOtherToken(assetId, termsToken, terms.token);
+        }
         // Effects
         loanId = _nextLoanId;
         _nextLoanId = loanId + 1;

@@ -8,7 +8,7 @@ import { LoanStatus } from "../types/CreditTypes.sol";
 
 /// @title ICreditCustody — the account that holds one pledged GPU asset for the credit facility
 /// @notice While an asset is pledged, its NFT sits in the loan's own custody account, so the account is
-/// the asset's owner and hence the settlement escrow's payee for it: every lease charge released during
+/// the asset's owner and hence the settlement escrow's payee for it: every lease charge settled during
 /// the pledge lands in the account's escrow balance, apart from every other asset's. The account does
 /// exactly what follows. For the facility only: withdraw its escrow balance (to the facility) and hand
 /// the NFT on. For the loan's parties: publish or withdraw the asset's lease terms — before funding as the

@@ -70,6 +70,12 @@ interface ICreditFacility {
     /// @param assetId The asset.
     /// @param caller The caller.
     error NotAssetOwner(uint256 assetId, address caller);
+    /// @notice The asset's current lease terms are in another token than the loan's: leases opened under
+    /// them would pay revenue the loan's waterfall does not see. Change or remove the terms first.
+    /// @param assetId The asset.
+    /// @param termsToken The token of the asset's current lease terms.
+    /// @param loanToken The loan's token.
+    error LeaseTermsInOtherToken(uint256 assetId, address termsToken, address loanToken);
     /// @notice No loan has this id.
     /// @param loanId The id.
     error UnknownLoan(uint256 loanId);
@@ -220,10 +226,12 @@ interface ICreditFacility {
     // ---------------------------------------------------------------- borrower
 
     /// @notice Pledges `assetId` and posts the credit terms asked for. The caller must own the NFT and
-    /// have approved this contract for it; the NFT moves into the loan's new custody account. A live
-    /// lease continues untouched. Stopped by pause.
-    /// @dev Charges the escrow releases from now on are credited to the custody (the new owner);
-    /// whatever the escrow already credited to the borrower stays the borrower's.
+    /// have approved this contract for it; the asset's current lease terms, if any, must be in the loan's
+    /// token. The NFT moves into the loan's new custody account. A live lease continues untouched.
+    /// Stopped by pause.
+    /// @dev Charges the escrow settles from now on are credited to the custody (the new owner);
+    /// whatever the escrow already credited to the borrower stays the borrower's. Leases opened before
+    /// the pledge in another token keep paying in it: `collectToken` hands that revenue to the borrower.
     /// @param assetId The asset.
     /// @param terms The credit terms (validated; immutable for this loan: to change them, cancel and pledge again).
     /// @return loanId The new loan.

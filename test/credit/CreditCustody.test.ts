@@ -11,25 +11,21 @@ import { deploySystemWithLease, lesseeView, type System } from "./system";
  * borrower alone before funding, the borrower and the note's side together afterwards.
  */
 
-const LEASE_TERMS_TYPE = "tuple(address,uint256,uint256,uint64,uint64,uint16,bool)";
+/** LeaseTerms as the contract ABI-encodes it (field order of contracts/types/EscrowTypes.sol). */
+const LEASE_TERMS_TYPE = "tuple(address,uint256,uint256,uint256,uint64,uint64,uint16,bool)";
 
 function changeHash(terms: ReturnType<typeof termsFor>): string {
-  return ethers.keccak256(
-    ethers.AbiCoder.defaultAbiCoder().encode(
-      [LEASE_TERMS_TYPE],
-      [
-        [
-          terms.token,
-          terms.reservationPricePerGpuHour,
-          terms.usagePricePerBusyGpuHour,
-          terms.minDurationSeconds,
-          terms.maxDurationSeconds,
-          terms.slaAvailabilityBps,
-          terms.earlyEndAllowed,
-        ],
-      ],
-    ),
-  );
+  const fields = [
+    terms.token,
+    terms.reservationPricePerGpuHour,
+    terms.usagePricePerBusyGpuHour,
+    terms.energyPricePerKWh,
+    terms.minDurationSeconds,
+    terms.maxDurationSeconds,
+    terms.slaAvailabilityBps,
+    terms.earlyEndAllowed,
+  ];
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode([LEASE_TERMS_TYPE], [fields]));
 }
 
 function creditTerms(sys: System) {

@@ -171,6 +171,28 @@ describe("CreditFacility", () => {
         .withArgs(await f.facility.getAddress(), f.assetId);
     });
 
+    it("refuses an asset whose current lease terms are in another token, and accepts the loan's token", async () => {
+      const f = await loadFixture(deployFacility);
+      const other = ethers.Wallet.createRandom().address;
+      const leaseTerms = (token: string) => ({
+        token,
+        reservationPricePerGpuHour: USDC,
+        usagePricePerBusyGpuHour: 0n,
+        energyPricePerKWh: 0n,
+        minDurationSeconds: 3600n,
+        maxDurationSeconds: 30n * DAY,
+        slaAvailabilityBps: 0n,
+        earlyEndAllowed: true,
+      });
+      await f.escrow.connect(f.borrower).setLeaseTerms(f.assetId, leaseTerms(other));
+      await expect(f.facility.connect(f.borrower).pledge(f.assetId, f.terms))
+        .to.be.revertedWithCustomError(f.facility, "LeaseTermsInOtherToken")
+        .withArgs(f.assetId, other, f.terms.token);
+      await f.escrow.connect(f.borrower).setLeaseTerms(f.assetId, leaseTerms(f.terms.token));
+      await f.facility.connect(f.borrower).pledge(f.assetId, f.terms);
+      expect(await f.nft.ownerOf(f.assetId)).to.equal(await f.facility.custodyOf(1n));
+    });
+
     it("refuses invalid terms, each with its error, and changes nothing", async () => {
       const f = await loadFixture(deployFacility);
       const pledge = (overrides: Record<string, unknown>) =>

@@ -4,7 +4,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { DAY, EndReason, expectLeaseBalanced, expectSolvent } from "../escrow/helpers";
 import { LoanStatus, USDC } from "./fixtures";
 import { LoanModel } from "./model";
-import { deploySystemWithLease, earnDay, lesseeView, type System } from "./system";
+import { closeLease, deploySystemWithLease, earnDay, lesseeView, type System } from "./system";
 
 /**
  * The facility against the real SettlementEscrow and UsageOracle: a leased GPU server is pledged,
@@ -90,10 +90,10 @@ describe("CreditFacility end to end (real escrow and oracle)", () => {
       expect(await lesseeView(sys)).to.deep.equal(leaseBefore);
       expect(await facility.isInDefault(1n)).to.equal(false);
     }
-    // ~480 USDC a day (8 GPUs × 24 h × (2 + 0.5 × 1) USDC), credited a day after settlement; the first
-    // window starts a few seconds before the lease, which is not billed.
+    // ~480 USDC a day (8 GPUs × 24 h × (2 + 0.5 × 1) USDC), billable a day after each reading; the
+    // first day starts a few seconds after the lease does.
     expect(harvested).to.be.closeTo(13n * 480n * USDC, USDC);
-    expect(escrowCredits(await escrow.queryFilter(escrow.filters.ChargeReleased(1n)), custody)).to.equal(harvested);
+    expect(escrowCredits(await escrow.queryFilter(escrow.filters.LeaseSettled(1n)), custody)).to.equal(harvested);
     // The installments due so far were paid from revenue; the borrower got the rest.
     expect((await facility.loanOf(1n)).principalRepaid).to.equal(model.principalRepaid);
     expect(model.principalRepaid).to.be.greaterThanOrEqual(2n * 1_250n * USDC);
@@ -170,13 +170,13 @@ describe("CreditFacility end to end (real escrow and oracle)", () => {
     expect(t).to.be.lessThan(leaseBefore.endTime);
 
     // The lease runs to its end and closes as any other; the lessee gets its leftover deposit.
-    await sys.meters.report(leaseBefore.endTime, 0n, 0n);
-    await time.setNextBlockTimestamp(leaseBefore.endTime + 1n);
-    await escrow.close(leaseId);
+    await closeLease(sys);
     const lease = await escrow.leaseOf(leaseId);
     expect(lease.endReason).to.equal(EndReason.Expired);
-    expect(await escrow.withdrawable(lessee.address, sys.token)).to.equal(lease.refunded);
-    expect(lease.refunded).to.be.greaterThan(0n);
+    expect(lease.closed).to.equal(true);
+    const [, , refunded] = await escrow.accountingOf(leaseId);
+    expect(await escrow.withdrawable(lessee.address, sys.token)).to.equal(refunded);
+    expect(refunded).to.be.greaterThan(0n);
     await expectLeaseBalanced(escrow, leaseId);
     await expectSolvent(escrow, usdc, [lessee.address, lender.address, borrower.address, await facility.custodyOf(1n)]);
     // The lender was paid what revenue reached the loan before foreclosure.
@@ -184,7 +184,7 @@ describe("CreditFacility end to end (real escrow and oracle)", () => {
   });
 });
 
-/** Sum of the ChargeReleased amounts credited to `payee`. */
-function escrowCredits(events: { args: { payee: string; amount: bigint } }[], payee: string): bigint {
-  return events.filter((e) => e.args.payee === payee).reduce((sum, e) => sum + e.args.amount, 0n);
+/** Sum of the charges the escrow's settlements credited to `payee`. */
+function escrowCredits(events: { args: { payee: string; charged: bigint } }[], payee: string): bigint {
+  return events.filter((e) => e.args.payee === payee).reduce((sum, e) => sum + e.args.charged, 0n);
 }

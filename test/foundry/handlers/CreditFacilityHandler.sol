@@ -135,7 +135,7 @@ contract CreditFacilityHandler is CheatBase {
         }
     }
 
-    /// @notice Revenue released to a custody that holds its asset (the only time the escrow pays it).
+    /// @notice Revenue credited to a custody that holds its asset (the only time the escrow pays it).
     function earn(uint256 loanSeed, uint256 amount) external {
         (uint256 loanId, Loan memory loan) = _loan(loanSeed);
         address custody = facility.custodyOf(loanId);
