@@ -882,14 +882,14 @@ describe("CreditFacility", () => {
       expect(await f.facility.isInDefault(f.loanId)).to.equal(false);
       expect(await f.facility.lenderClaimable(f.loanId)).to.equal(0n);
       for (const view of [
-        f.facility.loanOf(7n),
-        f.facility.positionOf(7n),
-        f.facility.isInDefault(7n),
-        f.facility.lenderClaimable(7n),
-        f.facility.borrowerClaimable(7n),
-        f.facility.pendingRevenue(7n),
+        () => f.facility.loanOf(7n),
+        () => f.facility.positionOf(7n),
+        () => f.facility.isInDefault(7n),
+        () => f.facility.lenderClaimable(7n),
+        () => f.facility.borrowerClaimable(7n),
+        () => f.facility.pendingRevenue(7n),
       ]) {
-        await expect(view).to.be.revertedWithCustomError(f.facility, "UnknownLoan").withArgs(7n);
+        await expect(view()).to.be.revertedWithCustomError(f.facility, "UnknownLoan").withArgs(7n);
       }
     });
 
