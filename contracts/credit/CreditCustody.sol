@@ -63,7 +63,7 @@ contract CreditCustody is ICreditCustody {
     /// @inheritdoc ICreditCustody
     function setLeaseTerms(uint256 loanId, LeaseTerms calldata terms) external {
         // Checks
-        Loan memory loan = _openLoan(loanId);
+        Loan memory loan = _activeLoan(loanId);
         if (terms.token != loan.token) revert LeaseTermsTokenMismatch(terms.token, loan.token);
         // Effects
         if (!_agree(loanId, loan, keccak256(abi.encode(terms)))) return;
@@ -74,7 +74,7 @@ contract CreditCustody is ICreditCustody {
     /// @inheritdoc ICreditCustody
     function removeLeaseTerms(uint256 loanId) external {
         // Checks
-        Loan memory loan = _openLoan(loanId);
+        Loan memory loan = _activeLoan(loanId);
         // Effects
         if (!_agree(loanId, loan, REMOVE_LEASE_TERMS)) return;
         // Interactions
@@ -87,26 +87,19 @@ contract CreditCustody is ICreditCustody {
         return (consent.changeHash, consent.account, consent.byNoteHolder);
     }
 
-    /// @dev The loan this account holds the asset for, while the asset is here; reverts otherwise.
-    function _openLoan(uint256 loanId) private view returns (Loan memory loan) {
+    /// @dev The loan this account holds the asset for, while it is active; reverts otherwise.
+    function _activeLoan(uint256 loanId) private view returns (Loan memory loan) {
         ICreditFacility facility_ = ICreditFacility(facility);
         if (facility_.custodyOf(loanId) != address(this)) revert NotCustodyOfLoan(loanId);
         loan = facility_.loanOf(loanId);
-        if (loan.status != LoanStatus.Requested && loan.status != LoanStatus.Active) {
-            revert LoanClosed(loanId, loan.status);
-        }
+        if (loan.status != LoanStatus.Active) revert LoanNotActive(loanId, loan.status);
     }
 
     /// @dev Records the caller's side's consent to `changeHash` and returns whether the change is to be
-    /// made now: at once before funding (the borrower alone) or when the borrower holds the note too;
-    /// otherwise when the other side asked for the same change before.
+    /// made now: at once when the borrower holds the note too, otherwise when the other side asked for
+    /// the same change before.
     function _agree(uint256 loanId, Loan memory loan, bytes32 changeHash) private returns (bool) {
         address borrower = loan.borrower;
-        if (loan.status == LoanStatus.Requested) {
-            if (msg.sender != borrower) revert NotLoanParty(loanId, msg.sender);
-            emit LeaseTermsChanged(loanId, changeHash);
-            return true;
-        }
         (address holder, bool authorized) = ICreditFacility(facility).note().holderAndAuthorization(msg.sender, loanId);
         bool byNoteHolder = msg.sender != borrower;
         if (byNoteHolder && !authorized) revert NotLoanParty(loanId, msg.sender);

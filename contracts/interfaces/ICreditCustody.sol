@@ -11,9 +11,10 @@ import { LoanStatus } from "../types/CreditTypes.sol";
 /// the asset's owner and hence the settlement escrow's payee for it: every lease charge settled during
 /// the pledge lands in the account's escrow balance, apart from every other asset's. The account does
 /// exactly what follows. For the facility only: withdraw its escrow balance (to the facility) and hand
-/// the NFT on. For the loan's parties: publish or withdraw the asset's lease terms — before funding as the
-/// borrower decides; once funded only when the borrower and the note's holder (or an operator the
-/// holder approved) have both asked for the same change, in either order.
+/// the NFT on. For the loan's parties, while the loan is active: publish or withdraw the asset's lease
+/// terms, when the borrower and the note's holder (or an operator the holder approved) have both asked
+/// for the same change, in either order. Before funding the terms are frozen: they are what the lender
+/// sees when it funds (to change them, the borrower cancels and pledges again).
 /// @dev Deployed by CreditFacility as one EIP-1167 clone per loan (CREATE2, salt = loan id). It has no
 /// function that ends, shortens or otherwise touches a lease (`terminateByProvider` is never called),
 /// never approves anyone on the NFT and never burns it: a pledged asset's lessee keeps its user right,
@@ -28,10 +29,11 @@ interface ICreditCustody {
     /// @notice Raised when the loan id given is not this account's loan.
     /// @param loanId The id given.
     error NotCustodyOfLoan(uint256 loanId);
-    /// @notice Raised when the loan is closed: its NFT has left this account.
+    /// @notice Raised when the loan is not active: not funded yet (the terms are frozen until then) or
+    /// closed (its NFT has left this account).
     /// @param loanId The loan.
     /// @param status Its status.
-    error LoanClosed(uint256 loanId, LoanStatus status);
+    error LoanNotActive(uint256 loanId, LoanStatus status);
     /// @notice Raised when the caller is neither the loan's borrower nor its note's holder or approved operator.
     /// @param loanId The loan.
     /// @param caller The caller.
@@ -69,11 +71,11 @@ interface ICreditCustody {
     /// (back to the borrower, who pledged it from that address).
     function releaseAsset(uint256 assetId, address to, bool safe) external;
 
-    /// @notice Publishes or replaces the pledged asset's lease terms in the escrow, for loan `loanId`
-    /// (this account's). The terms' token must be the loan's. Requested loan: the borrower alone.
-    /// Active loan: made when the borrower and the note's side have both called with the same terms; the
-    /// first call records a consent (a consent by a note holder who has since sold the note no longer
-    /// counts). Leases already open keep their terms.
+    /// @notice Publishes or replaces the pledged asset's lease terms in the escrow, for active loan
+    /// `loanId` (this account's). The terms' token must be the loan's. The change is made when the
+    /// borrower and the note's side have both called with the same terms; the first call records a
+    /// consent (a consent by a note holder who has since sold the note no longer counts). A borrower
+    /// holding its own note decides alone. Leases already open keep their terms.
     /// @param loanId The loan this account holds the asset for.
     /// @param terms The lease terms (the escrow validates them).
     function setLeaseTerms(uint256 loanId, LeaseTerms calldata terms) external;

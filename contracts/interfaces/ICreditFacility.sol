@@ -30,8 +30,9 @@ import { CreditTerms, Loan, LoanPosition, LoanStatus, WaterfallSplit } from "../
 /// (ERC-4907, set only by the escrow) survives every transfer. Pledge, repayment, foreclosure and
 /// release leave the lease, the lessee's user right and its deposit exactly as they were.
 ///
-/// Lease terms: the custody account publishes them (it is the owner), before funding as the borrower
-/// decides, afterwards only when the borrower and the note's holder agree (ICreditCustody.setLeaseTerms).
+/// Lease terms: the custody account publishes them (it is the owner), only while the loan is active and
+/// only when the borrower and the note's holder agree (ICreditCustody.setLeaseTerms). Before funding they
+/// stay as they were at the pledge: what the lender sees is what it funds.
 ///
 /// Money moves by pull: harvests and repayments credit the lender (`claimAsLender`) and the borrower
 /// (`claimAsBorrower`); nothing is pushed except the principal at funding (to the borrower, from the

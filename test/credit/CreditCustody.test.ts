@@ -7,8 +7,8 @@ import { LoanStatus, USDC } from "./fixtures";
 import { deploySystemWithLease, lesseeView, type System } from "./system";
 
 /**
- * Lease terms of a pledged asset, through its custody account, on the real SettlementEscrow: the
- * borrower alone before funding, the borrower and the note's side together afterwards.
+ * Lease terms of a pledged asset, through its custody account, on the real SettlementEscrow: frozen
+ * before funding, changed by the borrower and the note's side together afterwards.
  */
 
 /** LeaseTerms as the contract ABI-encodes it (field order of contracts/types/EscrowTypes.sol). */
@@ -58,34 +58,34 @@ describe("CreditCustody lease terms", () => {
   const cheaper = (token: string) => termsFor(token, { reservationPricePerGpuHour: 1n * USDC });
 
   describe("before funding", () => {
-    it("lets the borrower alone publish terms, as the NFT's owner", async () => {
+    it("keeps the terms frozen: what the lender sees is what it funds", async () => {
       const sys = await loadFixture(pledged);
-      const terms = cheaper(sys.token);
-      await expect(sys.custody.setLeaseTerms(sys.loanId, terms))
-        .to.emit(sys.custody, "LeaseTermsChanged")
-        .withArgs(sys.loanId, changeHash(terms))
-        .and.to.emit(sys.escrow, "LeaseTermsSet")
-        .withArgs(sys.assetId, 2, await sys.custody.getAddress(), Object.values(terms));
-      expect((await sys.escrow.leaseTermsOf(sys.assetId)).reservationPricePerGpuHour).to.equal(1n * USDC);
+      await expect(sys.custody.setLeaseTerms(sys.loanId, cheaper(sys.token)))
+        .to.be.revertedWithCustomError(sys.custody, "LoanNotActive")
+        .withArgs(sys.loanId, LoanStatus.Requested);
+      await expect(sys.custody.removeLeaseTerms(sys.loanId))
+        .to.be.revertedWithCustomError(sys.custody, "LoanNotActive")
+        .withArgs(sys.loanId, LoanStatus.Requested);
+      expect((await sys.escrow.leaseTermsOf(sys.assetId)).reservationPricePerGpuHour).to.equal(2n * USDC);
     });
 
-    it("refuses anyone else, another token, and another loan's id", async () => {
+    it("refuses another loan's id", async () => {
       const sys = await loadFixture(pledged);
-      await expect(sys.custody.connect(sys.lender).setLeaseTerms(sys.loanId, cheaper(sys.token)))
-        .to.be.revertedWithCustomError(sys.custody, "NotLoanParty")
-        .withArgs(sys.loanId, sys.lender.address);
-      const other = ethers.Wallet.createRandom().address;
-      await expect(sys.custody.setLeaseTerms(sys.loanId, termsFor(other)))
-        .to.be.revertedWithCustomError(sys.custody, "LeaseTermsTokenMismatch")
-        .withArgs(other, sys.token);
       await expect(sys.custody.setLeaseTerms(2n, cheaper(sys.token)))
         .to.be.revertedWithCustomError(sys.custody, "NotCustodyOfLoan")
         .withArgs(2n);
-      expect((await sys.escrow.leaseTermsOf(sys.assetId)).reservationPricePerGpuHour).to.equal(2n * USDC);
     });
   });
 
   describe("while the loan is active", () => {
+    it("refuses terms in another token", async () => {
+      const sys = await loadFixture(funded);
+      const other = ethers.Wallet.createRandom().address;
+      await expect(sys.custody.setLeaseTerms(sys.loanId, termsFor(other)))
+        .to.be.revertedWithCustomError(sys.custody, "LeaseTermsTokenMismatch")
+        .withArgs(other, sys.token);
+    });
+
     it("records the first side's consent and changes the terms when the other side agrees", async () => {
       const sys = await loadFixture(funded);
       const terms = cheaper(sys.token);
@@ -176,10 +176,10 @@ describe("CreditCustody lease terms", () => {
     await time.setNextBlockTimestamp(BigInt(await time.latest()) + DAY);
     await sys.facility.connect(sys.borrower).repay(sys.loanId, ethers.MaxUint256);
     await expect(sys.custody.setLeaseTerms(sys.loanId, cheaper(sys.token)))
-      .to.be.revertedWithCustomError(sys.custody, "LoanClosed")
+      .to.be.revertedWithCustomError(sys.custody, "LoanNotActive")
       .withArgs(sys.loanId, LoanStatus.Repaid);
     await expect(sys.custody.removeLeaseTerms(sys.loanId))
-      .to.be.revertedWithCustomError(sys.custody, "LoanClosed")
+      .to.be.revertedWithCustomError(sys.custody, "LoanNotActive")
       .withArgs(sys.loanId, LoanStatus.Repaid);
   });
 });
