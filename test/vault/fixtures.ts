@@ -88,8 +88,18 @@ export async function deployedFixture() {
  * lease terms and leases, which the real escrow validates and bills.
  */
 export async function realEscrowDeployedFixture() {
-  const { admin, provider: originator, lessee, arbiter, nft, oracle, escrow, assetId, meters, keeper } =
-    await deployCore();
+  const {
+    admin,
+    provider: originator,
+    lessee,
+    arbiter,
+    nft,
+    oracle,
+    escrow,
+    assetId,
+    meters,
+    keeper,
+  } = await deployCore();
   // deployCore uses the first 8 accounts; the vault's people are the next ones.
   const [manager, alice, bob, carol, stranger] = (await ethers.getSigners()).slice(8, 13);
   const usdc = await new MockUSDC__factory(admin).deploy();
