@@ -52,6 +52,50 @@ type MeterAtResult = Awaited<ReturnType<Deployed["oracle"]["meterAt"]>>;
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
+/**
+ * An ECDSA (secp256k1) signature of `digest` with the nonce `k` instead of RFC 6979's: a second valid,
+ * low-s signature by the same key, to show that the oracle deduplicates signers, not signature bytes.
+ */
+function signWithNonce(privateKey: bigint, digest: string, k: bigint): string {
+  const P = 2n ** 256n - 2n ** 32n - 977n;
+  const mod = (a: bigint, m: bigint) => ((a % m) + m) % m;
+  const inv = (a: bigint, m: bigint) => {
+    let [r0, r1, s0, s1] = [mod(a, m), m, 1n, 0n];
+    while (r1 !== 0n) {
+      const q = r0 / r1;
+      [r0, r1, s0, s1] = [r1, r0 - q * r1, s1, s0 - q * s1];
+    }
+    return mod(s0, m);
+  };
+  type Point = [bigint, bigint] | null;
+  const add = (a: Point, b: Point): Point => {
+    if (!a) return b;
+    if (!b) return a;
+    if (a[0] === b[0] && mod(a[1] + b[1], P) === 0n) return null;
+    const l =
+      a[0] === b[0] ? mod(3n * a[0] * a[0] * inv(2n * a[1], P), P) : mod((b[1] - a[1]) * inv(b[0] - a[0], P), P);
+    const x = mod(l * l - a[0] - b[0], P);
+    return [x, mod(l * (a[0] - x) - a[1], P)];
+  };
+  let R: Point = null;
+  let addend: Point = [
+    0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798n,
+    0x483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8n,
+  ];
+  for (let e = k; e > 0n; e >>= 1n) {
+    if (e & 1n) R = add(R, addend);
+    addend = add(addend, addend);
+  }
+  const r = mod(R![0], SECP256K1_N);
+  let s = mod(inv(k, SECP256K1_N) * (BigInt(digest) + r * privateKey), SECP256K1_N);
+  let odd = R![1] & 1n;
+  if (s > SECP256K1_N / 2n) {
+    s = SECP256K1_N - s;
+    odd ^= 1n;
+  }
+  return ethers.concat([ethers.toBeHex(r, 32), ethers.toBeHex(s, 32), ethers.toBeHex(27n + odd, 1)]);
+}
+
 /** Asserts a `MeterAt` result: values, source and acceptance time. */
 function expectMeterAt(result: MeterAtResult, meter: Meter, source: bigint, acceptedAt: bigint) {
   expect(asMeter(result.meter), "meter").to.deep.equal(meter);
@@ -383,19 +427,19 @@ describe("UsageOracle", function () {
         await expectUnchanged(f.oracle, before);
       });
 
-      it("reverts DuplicateSigner for a second, different signature by the same key (ECDSA is not unique per signer)", async function () {
+      it("reverts DuplicateSigner for a second, different valid signature by the same key", async function () {
         const f = await loadFixture(deployedFixture);
         const batch = await f.nextBatch(BigInt(await time.latest()), [reading(BIG_ASSET.id, 0n)]);
         const digest = batchDigest(f.domain, batch);
-        const key = f.signers[0].signingKey;
-        const first = key.sign(digest).serialized;
-        // A second valid low-s signature of the same digest by the same key, from another nonce.
-        const wallet = new ethers.Wallet(key.privateKey);
-        const second = ethers.Signature.from(await wallet.signingKey.sign(digest)).serialized;
-        expect(second).to.equal(first); // RFC 6979 is deterministic: one key, one signature per digest
+        const first = f.signers[0].signingKey.sign(digest).serialized; // RFC 6979 nonce
+        const second = signWithNonce(BigInt(f.signers[0].privateKey), digest, 0x1234_5678_9abc_def0n);
+        expect(second).to.not.equal(first);
+        expect(ethers.recoverAddress(digest, second)).to.equal(f.signers[0].address);
+        const before = await oracleState(f.oracle);
         await expect(f.oracle.submit(...submitArgs(batch, [first, second])))
           .to.be.revertedWithCustomError(f.oracle, "DuplicateSigner")
           .withArgs(f.signers[0].address);
+        await expectUnchanged(f.oracle, before);
       });
 
       it("reverts MalformedSignatures when the bytes are not whole 65-byte signatures", async function () {
