@@ -6,7 +6,7 @@ import { ReferenceMerkle } from "../utils/ReferenceMerkle.sol";
 import { MeterMath } from "../../../contracts/libraries/MeterMath.sol";
 import { Meter } from "../../../contracts/types/OracleTypes.sol";
 
-/// @notice `MeterMath` alone (README: M1–M4): unpacking inverts packing at every width; `isPossible`
+/// @notice `MeterMath` alone (README: MM1–MM4): unpacking inverts packing at every width; `isPossible`
 /// accepts every delta within the physical bounds and refuses one unit beyond each; a larger asset or
 /// margin never makes a pair impossible; `interpolate` stays between its readings, hits the later one
 /// exactly at its time, rounds each counter down, and never decreases as time moves on.
@@ -54,7 +54,7 @@ contract MeterMathFuzzTest is TestBase {
         );
     }
 
-    // ---------------------------------------------------------------- M1: packing
+    // ---------------------------------------------------------------- MM1: packing
 
     function testFuzz_unpackInvertsPack(
         uint32 assetId,
@@ -82,7 +82,7 @@ contract MeterMathFuzzTest is TestBase {
         vm.assertEq(e, type(uint64).max, "energy 2^64 - 1");
     }
 
-    // ---------------------------------------------------------------- M2: physical bounds
+    // ---------------------------------------------------------------- MM2: physical bounds
 
     function testFuzz_isPossibleWithinTheBounds(
         uint64 t0,
@@ -188,7 +188,7 @@ contract MeterMathFuzzTest is TestBase {
         vm.assertTrue(MeterMath.isPossible(p.earlier, l, p.gpuCount, p.tdp, p.margin), "more time");
     }
 
-    // ---------------------------------------------------------------- M3, M4: interpolation
+    // ---------------------------------------------------------------- MM3, MM4: interpolation
 
     function testFuzz_interpolateStaysBetweenRoundsDownAndHitsTheLaterReading(
         uint64[4] memory from,

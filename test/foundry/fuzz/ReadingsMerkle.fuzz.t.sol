@@ -24,7 +24,7 @@ contract ReadingsMerkleCaller {
     }
 }
 
-/// @notice `ReadingsMerkle` against `utils/ReferenceMerkle.sol` (README: R1–R4): the assembly tree
+/// @notice `ReadingsMerkle` against `utils/ReferenceMerkle.sol` (README: RM1–RM4): the assembly tree
 /// equals the plain one for any batch size and content; every reference path climbs to the root
 /// through `rootFromProof`; a changed reading or sibling does not; `scan` reports exactly the first
 /// reading that breaks the batch rules.
@@ -52,7 +52,7 @@ contract ReadingsMerkleFuzzTest is TestBase {
         }
     }
 
-    // ---------------------------------------------------------------- R1: the root
+    // ---------------------------------------------------------------- RM1: the root
 
     function testFuzz_rootEqualsTheReferenceTree(uint256 seed, uint256 count) public view {
         count = bound(count, 1, 80);
@@ -89,7 +89,7 @@ contract ReadingsMerkleFuzzTest is TestBase {
         vm.assertEq(caller.leafOf(rs[0]), keccak256(abi.encodePacked(rs[0])), "leafOf");
     }
 
-    // ---------------------------------------------------------------- R2, R3: proofs
+    // ---------------------------------------------------------------- RM2, RM3: proofs
 
     function testFuzz_everyPathClimbsToTheRoot(uint256 seed, uint256 count, uint256 index) public view {
         count = bound(count, 1, 70);
@@ -123,7 +123,7 @@ contract ReadingsMerkleFuzzTest is TestBase {
         vm.assertTrue(caller.rootFromProof(caller.leafOf(reading), path) != root, "a changed proof fails");
     }
 
-    // ---------------------------------------------------------------- R4: the batch rules
+    // ---------------------------------------------------------------- RM4: the batch rules
 
     function testFuzz_scanReportsTheFirstBrokenReading(
         uint256 seed,
