@@ -4,7 +4,8 @@
  *
  * Per GPU, between two consecutive samples at most `staleAfterSeconds` apart, the interval Δt counts
  * as available, busy for utilization% × Δt (utilization describes the sample period that ends at the
- * sample), and energy is the counter's difference (a counter below its previous value has reset:
+ * sample; a sample without utilization leaves the interval's busy time **unknown**: none accrues,
+ * and the GPU's `busyUnknownSeconds` grows so the feeder can say so), and energy is the counter's difference (a counter below its previous value has reset:
  * the energy since the reset, i.e. the new value, is taken — a lower bound) or, without a counter,
  * the trapezoid of the two power readings. A longer gap means the GPU stopped reporting: none of
  * it is available or busy, and power is not extrapolated across it (a counter still is: the energy
@@ -22,6 +23,10 @@ export interface GpuState {
   lastTimeMs: number;
   lastPowerW?: number;
   lastEnergyCounterJ?: number;
+  /** Whether the newest sample reported utilization (false: busy unknown). */
+  busyKnown?: boolean;
+  /** Available seconds whose busy time was unknown (no utilization reported), cumulative. */
+  busyUnknownSeconds?: number;
 }
 
 /** Cumulative meter of one asset; values are fractional, readings floor them. */
@@ -97,6 +102,8 @@ export function ingestSamples(
         lastTimeMs: s.timeMs,
         lastPowerW: s.powerW,
         lastEnergyCounterJ: s.energyCounterJ,
+        busyKnown: s.utilizationPct !== undefined,
+        busyUnknownSeconds: 0,
       };
       asset.meter.timeMs = Math.max(asset.meter.timeMs, s.timeMs);
       used++;
@@ -108,7 +115,8 @@ export function ingestSamples(
     const m = asset.meter;
     if (fresh) {
       m.availableGpuSeconds += dtS;
-      m.busyGpuSeconds += (dtS * (s.utilizationPct ?? 0)) / 100;
+      if (s.utilizationPct !== undefined) m.busyGpuSeconds += (dtS * s.utilizationPct) / 100;
+      else g.busyUnknownSeconds = (g.busyUnknownSeconds ?? 0) + dtS;
     }
     if (s.energyCounterJ !== undefined && g.lastEnergyCounterJ !== undefined) {
       const d = s.energyCounterJ - g.lastEnergyCounterJ;
@@ -123,6 +131,7 @@ export function ingestSamples(
     g.lastTimeMs = s.timeMs;
     g.lastPowerW = s.powerW;
     g.lastEnergyCounterJ = s.energyCounterJ;
+    g.busyKnown = s.utilizationPct !== undefined;
     m.timeMs = Math.max(m.timeMs, s.timeMs);
     used++;
   }
