@@ -1,12 +1,14 @@
+#!/usr/bin/env node
 /**
- * The feeder's composition root: `npm run feeder -- --config <file> [--once] [--dry-run]`.
- * Validates the config (zod), builds the logger (pino, secrets redacted), the sources, the signer
- * (encrypted JSON keystore + password file; a raw key from the environment for development only),
- * the chain adapter and the controller, serves /metrics and /health, and shuts down cleanly on
- * SIGTERM/SIGINT. Secrets are never taken from argv and never logged.
- * Exit codes: 0 done, 1 fatal runtime error, 2 bad configuration or arguments.
+ * The feeder's composition root: `compute-rwa-feeder --config <file> [--once] [--dry-run]` (built),
+ * or `npm run feeder -- …`. Validates the config (zod), builds the logger (pino, secrets redacted),
+ * the sources, the signer (encrypted JSON keystore + password file; a raw key from the environment
+ * only with `development: true` on a local development chain), the chain adapter and the
+ * controller, serves /metrics and /health, and shuts down cleanly on SIGTERM/SIGINT. Secrets are
+ * never taken from argv and never logged. Needs neither Hardhat nor solc at run time.
+ * Exit codes: 0 done, 1 fatal runtime error, 2 bad configuration or arguments, 3 a `--once` run
+ * that could not post everything it should have (each reason logged).
  */
-import "dotenv/config";
 import fs from "node:fs";
 import path from "node:path";
 import pino from "pino";
@@ -104,23 +106,32 @@ async function loadWallet(config: FeederConfig, env: NodeJS.ProcessEnv, log: pin
   return new Wallet(raw.startsWith("0x") ? raw : `0x${raw}`);
 }
 
+/** Chain ids of local development nodes (anvil, Hardhat), the only ones a raw environment key may sign for. */
+export const DEVELOPMENT_CHAIN_IDS: readonly bigint[] = [31337n, 1337n];
+
 function makeSources(config: FeederConfig): TelemetrySource[] {
   const allGpus = config.assets.flatMap((a) => a.gpus);
   return config.sources.map((s: SourceConfig): TelemetrySource => {
     switch (s.type) {
-      case "nvidia-smi":
+      case "nvidia-smi": {
+        const fields = s.fields;
         if (s.mode === "command")
           return new NvidiaSmiSource({
             mode: "command",
             command: s.command,
-            args: NVIDIA_SMI_ARGS,
+            args: fields ? [`--query-gpu=${fields.join(",")}`, "--format=csv,noheader,nounits"] : NVIDIA_SMI_ARGS,
             timeoutMs: s.timeoutSeconds * 1000,
+            host: s.host,
+            fields,
           });
-        if (s.mode === "file") return new NvidiaSmiSource({ mode: "file", path: s.path! });
-        return new NvidiaSmiSource({ mode: "stdin" });
+        if (s.mode === "file") return new NvidiaSmiSource({ mode: "file", path: s.path!, host: s.host, fields });
+        return new NvidiaSmiSource({ mode: "stdin", host: s.host, fields });
+      }
       case "dcgm":
         return new DcgmSource(
           s.url ? { mode: "http", url: s.url, timeoutMs: s.timeoutSeconds * 1000 } : { mode: "file", path: s.path! },
+          Date.now,
+          s.host,
         );
       case "simulator":
         return new SimulatorSource({
@@ -137,6 +148,8 @@ function makeSources(config: FeederConfig): TelemetrySource[] {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // `.env` in the working directory, if any (variables already set win).
+  if (env === process.env && fs.existsSync(".env")) process.loadEnvFile(".env");
   let args: Args;
   let config: FeederConfig;
   try {
@@ -175,11 +188,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let controller: Controller | undefined;
   let chain: EthersChain | undefined;
   let server: import("node:http").Server | undefined;
+  const metrics = new FeederMetrics(Date.now());
   try {
     const rpcUrls = resolveRpcUrls(config.chain.rpcUrls, env);
     const { oracle, chainId: knownChainId } = resolveOracle(config, process.cwd());
     const wallet = await loadWallet(config, env, log);
     const chainId = knownChainId ?? (await probeChainId(rpcUrls[0], config.rpc.timeoutSeconds * 1000));
+    if ("privateKeyEnv" in config.signer && !DEVELOPMENT_CHAIN_IDS.includes(chainId))
+      throw new FatalError(
+        `a raw private key from the environment is refused on chain ${chainId}: it is for local development ` +
+          `chains (${DEVELOPMENT_CHAIN_IDS.join(", ")}) only; use an encrypted keystore (signer.keystore + signer.passwordFile)`,
+      );
     chain = new EthersChain(
       wallet,
       {
@@ -191,6 +210,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         maxAttempts: config.rpc.maxAttempts,
         backoffMs: config.rpc.backoffSeconds * 1000,
         maxBackoffMs: config.rpc.maxBackoffSeconds * 1000,
+        maxHeadLagBlocks: config.rpc.maxHeadLagBlocks,
+        maxHeadAgeSeconds: config.rpc.maxHeadAgeSeconds,
+        headCheckMs: config.rpc.headCheckSeconds * 1000,
+        onEvent: (kind) => metrics.inc("feeder_rpc_events_total", kind),
         maxFeePerGasWei: BigInt(Math.round(config.tx.maxFeePerGasGwei * 1e9)),
         maxPriorityFeePerGasWei: BigInt(Math.round(config.tx.maxPriorityFeePerGasGwei * 1e9)),
         stuckAfterMs: config.tx.stuckAfterSeconds * 1000,
@@ -202,7 +225,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       log,
     );
     await chain.verify();
-    const metrics = new FeederMetrics(Date.now());
     const signer = makeBatchSigner(wallet, chainId, oracle);
     controller = new Controller(
       makeSources(config),
@@ -226,6 +248,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     );
     log.info(
       {
+        pid: process.pid,
         signer: wallet.address,
         oracle,
         chainId: chainId.toString(),
@@ -238,15 +261,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (args.once || args.dryRun) {
       await controller.runOnce();
       await controller.stop();
-      return 0;
+      const problems = controller.takeProblems();
+      if (problems.length === 0 || args.dryRun) return 0;
+      for (const p of problems) log.error({ problem: p }, "this run could not post everything it should have");
+      return 3;
     }
     if (config.metrics)
-      server = await serveMetrics(
-        metrics,
-        config.metrics.host,
-        config.metrics.port,
-        config.health.unhealthyAfterSeconds * 1000,
-      );
+      server = await serveMetrics(metrics, config.metrics.host, config.metrics.port, {
+        staleAfterSeconds: config.policy.staleAfterSeconds,
+        unhealthyAfterSeconds: config.health.unhealthyAfterSeconds,
+      });
     let signals = 0;
     const onSignal = (sig: string) => {
       signals++;

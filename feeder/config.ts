@@ -8,8 +8,27 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
+import { normalizePciBusId } from "./types";
 
-const uuid = z.string().regex(/^GPU-[0-9a-fA-F-]{8,}$/, "must be a GPU UUID like GPU-1c9a3f52-…");
+const hostLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a host label (letters, digits, . _ -)");
+/**
+ * A GPU as the config names it: its UUID, or (for telemetry without one) `pci:<bus id>`,
+ * `serial:<serial>`, or `index:<host>/<n>` where host is a source's `host` label.
+ */
+const gpuRef = z.string().transform((v, ctx) => {
+  if (/^GPU-[0-9a-fA-F-]{8,}$/.test(v)) return v;
+  if (v.startsWith("pci:")) {
+    const bus = normalizePciBusId(v.slice(4));
+    if (bus) return `pci:${bus}`;
+  } else if (/^serial:[0-9A-Za-z-]+$/.test(v) || /^index:[A-Za-z0-9][A-Za-z0-9._-]*\/\d+$/.test(v)) return v;
+  ctx.addIssue({
+    code: "custom",
+    message: "must be a GPU UUID (GPU-…), pci:<bus id>, serial:<serial> or index:<host>/<n>",
+  });
+  return z.NEVER;
+});
+/** nvidia-smi query field names (`utilization.gpu`, `pci.bus_id`, …). */
+const queryField = z.string().regex(/^[a-z][A-Za-z0-9_.]*$/, "must be an nvidia-smi query field name");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
 const assetId = z
   .union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]*$/, "must be a positive integer")])
@@ -27,6 +46,10 @@ const sourceSchema = z.discriminatedUnion("type", [
       command: z.string().min(1).default("nvidia-smi"),
       path: z.string().min(1).optional(),
       timeoutSeconds: positive.default(10),
+      /** Host label: GPUs of this source can be named `index:<host>/<n>`. */
+      host: hostLabel.optional(),
+      /** The query's fields, in order: what `command` runs, and the columns of header-less output. */
+      fields: z.array(queryField).min(1).optional(),
     })
     .strict(),
   z
@@ -35,6 +58,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       url: z.string().url().optional(),
       path: z.string().min(1).optional(),
       timeoutSeconds: positive.default(5),
+      host: hostLabel.optional(),
     })
     .strict(),
   z
@@ -47,7 +71,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       dropoutProbability: z.number().min(0).max(1).default(0),
       resetProbability: z.number().min(0).max(1).default(0),
       /** GPUs to simulate; default: every GPU in `assets`. */
-      gpus: z.array(uuid).optional(),
+      gpus: z.array(gpuRef).optional(),
     })
     .strict(),
 ]);
@@ -56,10 +80,7 @@ export const configSchema = z
   .object({
     chain: z
       .object({
-        rpcUrls: z
-          .array(rpcUrl)
-          .min(1, "give at least one RPC URL")
-          .max(2, "give at most two RPC URLs (primary, fallback)"),
+        rpcUrls: z.array(rpcUrl).min(1, "give at least one RPC URL"),
         chainId: z.number().int().positive().optional(),
         oracle: z.union([
           address,
@@ -84,7 +105,7 @@ export const configSchema = z
     ]),
     sources: z.array(sourceSchema).min(1, "configure at least one source"),
     assets: z
-      .array(z.object({ assetId, gpus: z.array(uuid).min(1, "list the asset's GPU UUIDs") }).strict())
+      .array(z.object({ assetId, gpus: z.array(gpuRef).min(1, "list the asset's GPUs") }).strict())
       .min(1, "map at least one asset"),
     policy: z
       .object({
@@ -120,6 +141,11 @@ export const configSchema = z
         maxAttempts: z.number().int().min(1).max(20).default(5),
         backoffSeconds: positive.default(1),
         maxBackoffSeconds: positive.default(30),
+        /** An endpoint this many blocks behind the best one is tried last. */
+        maxHeadLagBlocks: z.number().int().nonnegative().default(5),
+        /** An endpoint whose newest block is older than this is tried last; 0: no such check. */
+        maxHeadAgeSeconds: z.number().nonnegative().default(0),
+        headCheckSeconds: positive.default(30),
       })
       .strict()
       .default({}),
@@ -170,6 +196,18 @@ export const configSchema = z
       if (s.type === "dcgm" && (s.url === undefined) === (s.path === undefined))
         ctx.addIssue({ code: "custom", path: ["sources", i], message: "give exactly one of url or path" });
     });
+    const hosts = new Set(c.sources.map((s) => ("host" in s ? s.host : undefined)).filter(Boolean));
+    c.assets.forEach((a, i) =>
+      a.gpus.forEach((g, j) => {
+        const host = /^index:([^/]+)\//.exec(g)?.[1];
+        if (host !== undefined && !hosts.has(host))
+          ctx.addIssue({
+            code: "custom",
+            path: ["assets", i, "gpus", j],
+            message: `no source has host: ${host} (index keys need the source's host label)`,
+          });
+      }),
+    );
     if (c.sources.filter((s) => s.type === "nvidia-smi" && s.mode === "stdin").length > 1) {
       ctx.addIssue({ code: "custom", path: ["sources"], message: "at most one source can read stdin" });
     }

@@ -13,12 +13,13 @@ import {
   type AssetState,
   type MeterOptions,
 } from "./meters";
-import type { FeederMetrics } from "./metrics";
+import type { FeederMetrics, GpuStatus } from "./metrics";
+import { RateLimitedLog } from "./ratelimit";
 import { buildSignedBatch, batchToJson, type BatchSigner, type SignedBatch } from "./payload";
 import { FatalError, TransientError, type AssetInfo, type ChainPort, type TxOutcome } from "./ports";
 import type { TelemetrySource } from "./sources/source";
 import { emptyState, type FeederState, type PendingTx, type StateStore } from "./state";
-import type { Logger, OracleReading } from "./types";
+import type { GpuSample, Logger, OracleReading } from "./types";
 import { shortError } from "./chain";
 
 export interface ControllerOptions {
@@ -34,7 +35,14 @@ export interface ControllerOptions {
   dryRun: boolean;
   /** Where `--dry-run` prints payloads. */
   print?: (json: string) => void;
+  /** Co-signing peers configured (the threshold must be reachable: 1 + peers ≥ threshold). */
+  peerCount?: number;
+  /** How often a repeated warning (parse errors, busy unknown) is logged at most. Default 60 s. */
+  warnIntervalMs?: number;
 }
+
+/** Why a `--once` run did not post everything it should have (empty: it did). */
+export type RunProblem = string;
 
 const RETIRED = 2;
 const MAX_SPLIT_DEPTH = 12;
@@ -42,6 +50,7 @@ const MAX_SPLIT_DEPTH = 12;
 export class Controller {
   state!: FeederState;
   private readonly assetOfGpu = new Map<string, string>();
+  private readonly startedAtMs: number;
   private info = new Map<string, AssetInfo>();
   private configVersion = 0n;
   /** gpuCount × TDP × Δt × this / 10000 bounds energy (the oracle's 10000 + energyMarginBps). */
@@ -50,6 +59,9 @@ export class Controller {
   private stopping = false;
   private inFlight?: Promise<void>;
   private loops: Promise<void>[] = [];
+  private readonly warnOnce: RateLimitedLog;
+  /** Problems met since the last `takeProblems()` (a run that could not post what it should have). */
+  private problems: RunProblem[] = [];
 
   constructor(
     private readonly sources: TelemetrySource[],
@@ -61,7 +73,48 @@ export class Controller {
     private readonly options: ControllerOptions,
     private readonly now: () => number = Date.now,
   ) {
+    this.startedAtMs = now();
     for (const a of options.assets) for (const g of a.gpus) this.assetOfGpu.set(g, a.assetId);
+    this.warnOnce = new RateLimitedLog(log, options.warnIntervalMs ?? 60_000, now);
+    metrics.gpuStatus = () => this.gpuStatus();
+  }
+
+  /** Every configured GPU of an asset that is metered (not retired), for metrics and health. */
+  gpuStatus(): GpuStatus[] {
+    const out: GpuStatus[] = [];
+    for (const a of this.options.assets) {
+      if (this.info.get(a.assetId)?.status === RETIRED) continue;
+      for (const gpu of a.gpus) {
+        const g = this.state?.meters.gpus[gpu];
+        out.push({
+          gpu,
+          assetId: a.assetId,
+          lastSampleMs:
+            g && g.lastTimeMs >= this.startedAtMs - this.options.staleAfterSeconds * 1000 ? g.lastTimeMs : undefined,
+          busyKnown: g?.busyKnown,
+          busyUnknownSeconds: g?.busyUnknownSeconds ?? 0,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Returns and clears the problems met since the last call (see `RunProblem`). */
+  takeProblems(): RunProblem[] {
+    const p = this.problems;
+    this.problems = [];
+    return p;
+  }
+
+  private problem(p: RunProblem): void {
+    this.problems.push(p);
+  }
+
+  /** The configured key of a sample's GPU (its UUID, or an alias), or undefined if not configured. */
+  private resolve(s: GpuSample): GpuSample | undefined {
+    if (this.assetOfGpu.has(s.uuid)) return s;
+    const key = s.aliases?.find((k) => this.assetOfGpu.has(k));
+    return key === undefined ? undefined : { ...s, uuid: key };
   }
 
   private get assetIds(): string[] {
@@ -87,6 +140,10 @@ export class Controller {
       );
     }
     this.state = loaded ?? emptyState(this.options.chainId, oracle);
+    for (const src of this.sources) {
+      const c = this.state.sourceCursors?.[src.name];
+      if (c !== undefined && src.restoreCursor) (src.restoreCursor as (c: unknown) => void)(c);
+    }
     this.info = await this.chain.assetInfo(this.assetIds);
     for (const a of this.options.assets) {
       const i = this.info.get(a.assetId)!;
@@ -98,6 +155,7 @@ export class Controller {
       if (i.status === RETIRED) this.log.warn({ assetId: a.assetId }, "asset is retired: it is not metered");
     }
     this.configVersion = await this.chain.configVersion();
+    await this.checkSignerSet();
     const params = await this.chain.oracleParams();
     this.energyFactorBps = 10_000 + params.energyMarginBps;
     this.maxBatchSize = Math.min(this.options.maxBatchSize, params.maxReadings);
@@ -136,22 +194,70 @@ export class Controller {
     return a;
   }
 
-  /** Reads every source once and folds the samples into the meters. */
+  /**
+   * Reads every source once and folds the samples into the meters. Parse errors are counted by
+   * source and logged (rate-limited); a GPU whose busy time is unknown is warned about (rate-limited).
+   */
   async pollOnce(): Promise<number> {
     const results = await Promise.allSettled(this.sources.map((s) => s.read()));
     let used = 0;
+    const gapsBefore = this.totalGapSeconds();
     results.forEach((r, i) => {
-      const name = this.sources[i].name;
+      const source = this.sources[i];
+      const name = source.name;
       if (r.status === "rejected") {
         this.metrics.incSourceError(name);
-        this.log.warn({ source: name, err: shortError(r.reason) }, "source read failed");
+        this.warnOnce.warn(`read:${name}`, { source: name, err: shortError(r.reason) }, "source read failed");
         return;
       }
+      const errors = source.lastErrors ?? [];
+      if (errors.length) {
+        this.metrics.incParseErrors(name, errors.length);
+        this.warnOnce.warn(
+          `parse:${name}`,
+          { source: name, errors: errors.length, first: errors[0].slice(0, 300) },
+          "telemetry parse errors: lines or fields skipped",
+        );
+      }
       this.metrics.incSamples(name, r.value.length);
-      used += ingestSamples(this.state.meters, r.value, this.assetOfGpu, this.meterOptions());
+      const mapped: GpuSample[] = [];
+      for (const s of r.value) {
+        const m = this.resolve(s);
+        if (m) mapped.push(m);
+      }
+      used += ingestSamples(this.state.meters, mapped, this.assetOfGpu, this.meterOptions());
     });
+    for (const g of this.gpuStatus()) {
+      if (g.busyKnown === false)
+        this.warnOnce.warn(
+          `busy:${g.gpu}`,
+          { gpu: g.gpu, assetId: g.assetId, busyUnknownSeconds: Math.round(g.busyUnknownSeconds) },
+          "busy time UNKNOWN for this GPU: its telemetry has no utilization (nvidia-smi under MIG prints [N/A]; " +
+            "DCGM needs DCGM_FI_DEV_GPU_UTIL or DCGM_FI_PROF_GR_ENGINE_ACTIVE enabled). No busy time is posted for it.",
+        );
+    }
+    for (const src of this.sources) {
+      const c = src.cursor?.();
+      if (c !== undefined) (this.state.sourceCursors ??= {})[src.name] = c;
+    }
+    const gap = this.totalGapSeconds() - gapsBefore;
+    if (gap > 0) {
+      this.log.warn(
+        { gapGpuSeconds: Math.round(gap), staleAfterSeconds: this.options.staleAfterSeconds },
+        "samples further apart than staleAfterSeconds: that time is not available (not billed)",
+      );
+      this.problem(
+        `${Math.round(gap)} GPU-seconds fell between samples more than staleAfterSeconds (${this.options.staleAfterSeconds} s) apart and are not metered`,
+      );
+    }
     this.save();
     return used;
+  }
+
+  private totalGapSeconds(): number {
+    let sum = 0;
+    for (const g of Object.values(this.state.meters.gpus)) sum += g.gapSeconds ?? 0;
+    return sum;
   }
 
   /** One posting cycle: resume a pending tx, then post the selected batches. Returns batches handled. */
@@ -234,18 +340,19 @@ export class Controller {
           return;
         }
         this.metrics.incPost("rejected");
+        const reason = sim.kind === "rejected" ? sim.reason : "too large";
         this.log.error(
-          {
-            assetIds: readings.map((r) => r.assetId.toString()),
-            reason: sim.kind === "rejected" ? sim.reason : "too large",
-          },
+          { assetIds: readings.map((r) => r.assetId.toString()), reason },
           "reading rejected by simulation; not sent",
         );
+        this.problem(`reading(s) of asset(s) ${readings.map((r) => r.assetId).join(", ")} refused: ${reason}`);
         return;
       }
       default:
         this.metrics.incPost("rejected");
         this.log.error({ reason: sim.reason }, "batch refused after re-signing");
+        await this.checkSignerSet();
+        this.problem(`batch refused after re-signing: ${sim.reason}`);
     }
   }
 
@@ -287,6 +394,7 @@ export class Controller {
         break;
       case "fee-too-high":
         this.metrics.incPost("fee-too-high");
+        this.problem(`base fee ${outcome.baseFeeGwei} gwei above the configured cap: nothing sent`);
         this.log.warn(
           { baseFeeGwei: outcome.baseFeeGwei },
           "base fee above the configured cap; not sending this cycle",
@@ -294,11 +402,13 @@ export class Controller {
         return;
       case "not-mined-yet":
         this.metrics.incPost("not-mined-yet");
+        this.problem(`transaction ${this.state.pending?.hashes.at(-1) ?? ""} not mined yet`);
         this.log.warn({ nonce: this.state.pending?.nonce }, "transaction not mined yet; will keep waiting");
         return;
       default:
         this.metrics.incPost(outcome.kind);
         this.log.warn({ outcome }, "transaction did not land as sent; reconciling with the chain");
+        if (outcome.kind === "reverted") this.problem(`transaction ${outcome.hash} reverted: ${outcome.reason}`);
     }
     delete this.state.pending;
     await this.confirm(assetIds, outcome.kind === "mined");
@@ -323,6 +433,27 @@ export class Controller {
     }
     this.save();
     await this.refreshBalance();
+  }
+
+  /**
+   * Fatal unless this feeder's key is a current signer and the threshold is one it can meet. At
+   * start, and again whenever the oracle refuses a batch after re-signing (the set may have changed).
+   */
+  async checkSignerSet(): Promise<void> {
+    if (!this.chain.signerSet) return;
+    const set = await this.chain.signerSet();
+    const me = this.chain.signerAddress.toLowerCase();
+    if (!set.signers.some((s) => s.toLowerCase() === me))
+      throw new FatalError(
+        `this feeder's key ${this.chain.signerAddress} is not a current signer of the oracle ` +
+          `(signers: ${set.signers.join(", ")}; version ${set.configVersion}): it cannot sign batches`,
+      );
+    const peers = this.options.peerCount ?? 0;
+    if (set.threshold > 1 + peers)
+      throw new FatalError(
+        `the oracle needs ${set.threshold} signatures per batch and this feeder has ${peers} peer(s) configured: ` +
+          `configure at least ${set.threshold - 1} co-signing peers (see docs/feeder.md, "Co-signing")`,
+      );
   }
 
   private async refreshBalance(): Promise<void> {
@@ -357,6 +488,7 @@ export class Controller {
       (err) => {
         if (err instanceof FatalError) throw err;
         this.metrics.incPost(err instanceof TransientError ? "transient-error" : "error");
+        this.problem(`posting cycle failed: ${shortError(err)}`);
         this.log.error(
           { err: shortError(err), kind: err instanceof TransientError ? "transient" : "unexpected" },
           "posting cycle failed; retrying next cycle",

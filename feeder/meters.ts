@@ -27,6 +27,8 @@ export interface GpuState {
   busyKnown?: boolean;
   /** Available seconds whose busy time was unknown (no utilization reported), cumulative. */
   busyUnknownSeconds?: number;
+  /** Seconds between samples further apart than `staleAfterSeconds` (not metered), cumulative. */
+  gapSeconds?: number;
 }
 
 /** Cumulative meter of one asset; values are fractional, readings floor them. */
@@ -117,7 +119,7 @@ export function ingestSamples(
       m.availableGpuSeconds += dtS;
       if (s.utilizationPct !== undefined) m.busyGpuSeconds += (dtS * s.utilizationPct) / 100;
       else g.busyUnknownSeconds = (g.busyUnknownSeconds ?? 0) + dtS;
-    }
+    } else g.gapSeconds = (g.gapSeconds ?? 0) + dtS;
     if (s.energyCounterJ !== undefined && g.lastEnergyCounterJ !== undefined) {
       const d = s.energyCounterJ - g.lastEnergyCounterJ;
       m.energyJ += d >= 0 ? d : s.energyCounterJ; // a reset: count what accrued since it

@@ -36,6 +36,8 @@ export interface ChainPort {
   latestReadings(assetIds: readonly string[]): Promise<Map<string, OracleReading | undefined>>;
   assetInfo(assetIds: readonly string[]): Promise<Map<string, AssetInfo>>;
   balanceWei(): Promise<bigint>;
+  /** The oracle's current signer set (optional for in-memory ports; the check is skipped without it). */
+  signerSet?(): Promise<{ signers: string[]; threshold: number; configVersion: bigint }>;
   /** The oracle's batch size limit and energy margin (bps above gpuCount × TDP). */
   oracleParams(): Promise<{ maxReadings: number; energyMarginBps: number }>;
   simulate(calldata: string): Promise<Simulation>;

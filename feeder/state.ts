@@ -27,6 +27,8 @@ export interface FeederState {
   meters: MeterState;
   pending?: PendingTx;
   lastSuccessfulPostMs?: number;
+  /** Read positions of file sources, by source name (so `--once` runs read each line once). */
+  sourceCursors?: Record<string, unknown>;
 }
 
 export function emptyState(chainId: bigint, oracle: string): FeederState {

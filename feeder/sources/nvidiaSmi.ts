@@ -252,7 +252,18 @@ export type NvidiaSmiMode = (
 ) & {
   /** Host label for index-keyed GPUs (`index:<host>/<n>`). */
   host?: string;
+  /** The query's fields in order: the columns of output without a header. Default: the feeder's query. */
+  fields?: readonly string[];
 };
+
+/** Where a file source stopped reading (kept in the state file so `--once` runs resume there). */
+export interface FileCursor {
+  offset: number;
+  /** The file's inode: a different one means it was rotated (read from the start). */
+  ino: number;
+  partial: string;
+  fields: readonly string[];
+}
 
 /**
  * nvidia-smi as a source. `command` runs the query once per `read()`; `file` reads what was
@@ -261,8 +272,9 @@ export type NvidiaSmiMode = (
  */
 export class NvidiaSmiSource implements TelemetrySource {
   readonly name: string;
-  private fields: readonly string[] = NVIDIA_SMI_FIELDS;
+  private fields: readonly string[];
   private offset = 0;
+  private ino = 0;
   private partial = "";
   private buffered = "";
   private stream?: Readable;
@@ -273,7 +285,8 @@ export class NvidiaSmiSource implements TelemetrySource {
     private readonly now: () => number = Date.now,
     input?: Readable,
   ) {
-    this.name = `nvidia-smi:${spec.mode}`;
+    this.name = spec.mode === "file" ? `nvidia-smi:file:${spec.path}` : `nvidia-smi:${spec.mode}`;
+    this.fields = spec.fields ?? NVIDIA_SMI_FIELDS;
     if (spec.mode === "stdin") {
       this.stream = input ?? process.stdin;
       this.stream.setEncoding("utf8");
@@ -308,12 +321,31 @@ export class NvidiaSmiSource implements TelemetrySource {
     return result.samples;
   }
 
+  /** The read position of a file source (undefined for the other modes). */
+  cursor(): FileCursor | undefined {
+    if (this.spec.mode !== "file") return undefined;
+    return { offset: this.offset, ino: this.ino, partial: this.partial, fields: this.fields };
+  }
+
+  /** Resumes a file source where a previous process stopped (ignored when the file was rotated since). */
+  restoreCursor(c: FileCursor): void {
+    if (this.spec.mode !== "file" || !fs.existsSync(this.spec.path)) return;
+    const st = fs.statSync(this.spec.path);
+    if (st.ino !== c.ino || st.size < c.offset) return;
+    this.offset = c.offset;
+    this.ino = c.ino;
+    this.partial = c.partial;
+    this.fields = c.fields;
+  }
+
   private readAppended(path: string): string {
-    const size = fs.statSync(path).size;
-    if (size < this.offset) {
+    const st = fs.statSync(path);
+    const size = st.size;
+    if (size < this.offset || (this.ino !== 0 && st.ino !== this.ino)) {
       this.offset = 0; // truncated or rotated
       this.partial = "";
     }
+    this.ino = st.ino;
     if (size === this.offset) return "";
     const fd = fs.openSync(path, "r");
     try {

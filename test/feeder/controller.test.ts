@@ -2,11 +2,19 @@ import { expect } from "chai";
 import { Controller, type ControllerOptions } from "../../feeder/controller";
 import { FeederMetrics } from "../../feeder/metrics";
 import type { BatchSigner } from "../../feeder/payload";
-import { TransientError, type AssetInfo, type ChainPort, type Simulation, type TxOutcome } from "../../feeder/ports";
+import {
+  FatalError,
+  TransientError,
+  type AssetInfo,
+  type ChainPort,
+  type Simulation,
+  type TxOutcome,
+} from "../../feeder/ports";
 import { SimulatorSource } from "../../feeder/sources/simulator";
 import { MemoryStateStore, type PendingTx } from "../../feeder/state";
 import { IUsageOracle__factory } from "../../typechain-types";
-import { silentLogger, type OracleReading } from "../../feeder/types";
+import type { TelemetrySource } from "../../feeder/sources/source";
+import { silentLogger, type GpuSample, type Logger, type OracleReading } from "../../feeder/types";
 
 const iface = IUsageOracle__factory.createInterface();
 const GPUS = [
@@ -39,6 +47,12 @@ class FakeChain implements ChainPort {
     ["1", 2],
     ["2", 1],
   ]);
+  signers = ["0x" + "aa".repeat(20)];
+  threshold = 1;
+
+  async signerSet() {
+    return { signers: this.signers, threshold: this.threshold, configVersion: this.version };
+  }
 
   async chainId() {
     return 31337n;
@@ -160,6 +174,8 @@ function harness(
   store: MemoryStateStore,
   clock: { t: number },
   extra: Partial<ControllerOptions> = {},
+  sources?: TelemetrySource[],
+  log: Logger = silentLogger,
 ) {
   const options: ControllerOptions = {
     assets: ASSETS,
@@ -177,9 +193,27 @@ function harness(
   const source = new SimulatorSource({ seed: 9, gpus: GPUS, tdpWatts: TDP, energyCounter: true }, () => clock.t);
   const metrics = new FeederMetrics(clock.t);
   return {
-    controller: new Controller([source], chain, signer, store, metrics, silentLogger, options, () => clock.t),
+    controller: new Controller(sources ?? [source], chain, signer, store, metrics, log, options, () => clock.t),
     metrics,
   };
+}
+
+/** A source that returns what the test gives it, with the parse errors the test sets. */
+class ScriptedSource implements TelemetrySource {
+  readonly name = "scripted";
+  next: (t: number) => GpuSample[] = () => [];
+  lastErrors: string[] = [];
+  constructor(private readonly clock: { t: number }) {}
+  async read() {
+    return this.next(this.clock.t);
+  }
+  async close() {}
+}
+
+/** Captures warn lines. */
+function recordingLog(): Logger & { warns: { obj: object; msg?: string }[] } {
+  const warns: { obj: object; msg?: string }[] = [];
+  return { ...silentLogger, warns, warn: (obj: object, msg?: string) => void warns.push({ obj, msg }) };
 }
 
 /** Polls every 5 s for `seconds`, posting every 60 s. */
@@ -332,6 +366,143 @@ describe("feeder: controller (in-memory chain)", function () {
       const payload = JSON.parse(printed[0]);
       expect(payload.readings.map((r: { assetId: string }) => r.assetId)).to.deep.equal(["1", "2"]);
       expect(payload.calldata).to.match(/^0x[0-9a-f]+$/);
+    });
+  });
+
+  describe("start-up checks", function () {
+    it("refuses to start, with one clear message, when its key is not a current signer", async function () {
+      const chain = new FakeChain();
+      chain.signers = ["0x" + "cc".repeat(20)];
+      const { controller } = harness(chain, new MemoryStateStore(), { t: 1_750_000_000_000 });
+      const err = await controller.start().catch((e: Error) => e);
+      expect(err).to.be.instanceOf(FatalError);
+      expect((err as Error).message).to.match(/is not a current signer of the oracle/);
+    });
+    it("refuses to start when the threshold needs more co-signers than are configured", async function () {
+      const chain = new FakeChain();
+      chain.signers.push("0x" + "cc".repeat(20), "0x" + "dd".repeat(20));
+      chain.threshold = 2;
+      const lone = harness(chain, new MemoryStateStore(), { t: 1_750_000_000_000 }).controller;
+      expect(((await lone.start().catch((e: Error) => e)) as Error).message).to.match(
+        /needs 2 signatures per batch and this feeder has 0 peer\(s\) configured/,
+      );
+      const withPeer = harness(chain, new MemoryStateStore(), { t: 1_750_000_000_000 }, { peerCount: 1 }).controller;
+      await withPeer.start();
+    });
+  });
+
+  describe("telemetry health", function () {
+    const U = GPUS[2];
+    it("counts parse errors by source and logs them rate-limited", async function () {
+      const clock = { t: 1_750_000_000_000 };
+      const src = new ScriptedSource(clock);
+      const log = recordingLog();
+      const { controller, metrics } = harness(new FakeChain(), new MemoryStateStore(), clock, {}, [src], log);
+      await controller.start();
+      src.lastErrors = ["line 3: expected 10 fields, got 4", "line 4: no timestamp"];
+      for (let i = 0; i < 5; i++) {
+        clock.t += 5000;
+        await controller.pollOnce();
+      }
+      expect(metrics.parseErrors.get("scripted")).to.equal(10);
+      expect(metrics.render(clock.t)).to.contain('feeder_parse_errors_total{source="scripted"} 10');
+      const parseWarns = log.warns.filter((w) => /parse errors/.test(w.msg ?? ""));
+      expect(parseWarns).to.have.length(1); // 25 s < the 60 s interval
+      clock.t += 60_000;
+      await controller.pollOnce();
+      const again = log.warns.filter((w) => /parse errors/.test(w.msg ?? ""));
+      expect(again).to.have.length(2);
+      expect(again[1].obj).to.include({ suppressed: 4, errors: 2 });
+    });
+    it("says loudly when busy time is unknown: metric, warning, unhealthy /health; no busy time accrues", async function () {
+      const clock = { t: 1_750_000_000_000 };
+      const src = new ScriptedSource(clock);
+      const log = recordingLog();
+      const { controller, metrics } = harness(
+        new FakeChain(),
+        new MemoryStateStore(),
+        clock,
+        { assets: [{ assetId: "2", gpus: [U] }] },
+        [src],
+        log,
+      );
+      await controller.start();
+      src.next = (t) => [{ uuid: U, timeMs: t, powerW: 409 }]; // drawing 409 W, no utilization field
+      for (let i = 0; i < 4; i++) {
+        clock.t += 5000;
+        await controller.pollOnce();
+      }
+      expect(controller.state.meters.assets["2"].meter).to.include({ availableGpuSeconds: 15, busyGpuSeconds: 0 });
+      expect(metrics.render(clock.t)).to.contain(`feeder_gpu_busy_unknown{gpu="${U}",asset_id="2"} 1`);
+      expect(metrics.render(clock.t)).to.contain(
+        `feeder_gpu_busy_unknown_seconds_total{gpu="${U}",asset_id="2"} 15.000`,
+      );
+      expect(log.warns.filter((w) => /busy time UNKNOWN/.test(w.msg ?? ""))).to.have.length(1);
+      const h = metrics.health(clock.t, { staleAfterSeconds: 30, unhealthyAfterSeconds: 600 });
+      expect(h.healthy).to.equal(false);
+      expect(h.reasons).to.deep.equal([`GPU ${U} (asset 2): busy time unknown (its source reports no utilization)`]);
+      src.next = (t) => [{ uuid: U, timeMs: t, utilizationPct: 50, powerW: 409 }];
+      clock.t += 5000;
+      await controller.pollOnce();
+      expect(metrics.health(clock.t, { staleAfterSeconds: 30, unhealthyAfterSeconds: 600 }).healthy).to.equal(true);
+    });
+    it("reports each GPU's sample age, and is unhealthy once one is silent past staleAfterSeconds", async function () {
+      const clock = { t: 1_750_000_000_000 };
+      const src = new ScriptedSource(clock);
+      const { controller, metrics } = harness(new FakeChain(), new MemoryStateStore(), clock, {}, [src]);
+      await controller.start();
+      src.next = (t) => GPUS.filter((g) => g !== GPUS[1]).map((g) => ({ uuid: g, timeMs: t, utilizationPct: 1 }));
+      clock.t += 5000;
+      await controller.pollOnce();
+      clock.t += 26_000;
+      const text = metrics.render(clock.t);
+      expect(text).to.contain(`feeder_gpu_sample_age_seconds{gpu="${GPUS[0]}",asset_id="1"} 26.000`);
+      expect(text).to.contain(`feeder_gpu_sample_age_seconds{gpu="${GPUS[1]}",asset_id="1"} 31.000`);
+      const h = metrics.health(clock.t, { staleAfterSeconds: 30, unhealthyAfterSeconds: 600 });
+      expect(h.reasons).to.deep.equal([`GPU ${GPUS[1]} (asset 1): no usable sample for 31 s`]);
+    });
+    it("maps a sample to the configured GPU by any of its keys (PCI bus id, serial, host + index)", async function () {
+      const clock = { t: 1_750_000_000_000 };
+      const src = new ScriptedSource(clock);
+      const assets = [{ assetId: "2", gpus: ["pci:00000000:3B:00.0"] }];
+      const { controller } = harness(new FakeChain(), new MemoryStateStore(), clock, { assets }, [src]);
+      await controller.start();
+      src.next = (t) => [
+        {
+          uuid: "GPU-ffffffff-0000-4000-8000-000000000001",
+          aliases: ["pci:00000000:3B:00.0"],
+          timeMs: t,
+          utilizationPct: 100,
+        },
+        {
+          uuid: "GPU-ffffffff-0000-4000-8000-000000000002",
+          aliases: ["pci:00000000:8B:00.0"],
+          timeMs: t,
+          utilizationPct: 100,
+        },
+      ];
+      for (let i = 0; i < 3; i++) {
+        clock.t += 5000;
+        await controller.pollOnce();
+      }
+      expect(Object.keys(controller.state.meters.gpus)).to.deep.equal(["pci:00000000:3B:00.0"]);
+      expect(controller.state.meters.assets["2"].meter.busyGpuSeconds).to.equal(10);
+    });
+    it("records a gap longer than staleAfterSeconds as a problem of the run (cron --once between runs)", async function () {
+      const clock = { t: 1_750_000_000_000 };
+      const src = new ScriptedSource(clock);
+      const store = new MemoryStateStore();
+      const assets = [{ assetId: "2", gpus: [U] }];
+      src.next = (t) => [{ uuid: U, timeMs: t, utilizationPct: 10 }];
+      const first = harness(new FakeChain(), store, clock, { assets }, [src]).controller;
+      await first.runOnce();
+      expect(first.takeProblems()).to.deep.equal([]);
+      clock.t += 300_000; // the next cron run, five minutes later
+      const second = harness(new FakeChain(), store, clock, { assets }, [src]).controller;
+      await second.runOnce();
+      expect(second.takeProblems()[0]).to.equal(
+        "300 GPU-seconds fell between samples more than staleAfterSeconds (30 s) apart and are not metered",
+      );
     });
   });
 });

@@ -438,10 +438,9 @@ describe("feeder: config", function () {
       raw.extra = true;
       expect(problems(raw)).to.have.members([
         "chain.rpcUrls[0]: must be an http(s) URL or env:VARIABLE",
-        "chain.rpcUrls: give at most two RPC URLs (primary, fallback)",
         "chain.oracle: must be a 0x-prefixed 20-byte hex address",
         "signer: give either { keystore, passwordFile } or { privateKeyEnv, development: true }",
-        "assets[1].gpus[1]: must be a GPU UUID like GPU-1c9a3f52-…",
+        "assets[1].gpus[1]: must be a GPU UUID (GPU-…), pci:<bus id>, serial:<serial> or index:<host>/<n>",
         "policy.maxBatchSize: Number must be greater than or equal to 1",
         "(top level): unknown key(s) extra",
       ]);
@@ -461,6 +460,29 @@ describe("feeder: config", function () {
         "sources[0]: give exactly one of url or path",
         "sources[1].path: mode file needs path",
       ]);
+    });
+    it("names GPUs by UUID, PCI bus id (normalized), serial, or host + index of a source with that host", function () {
+      const raw = {
+        ...base(),
+        sources: [{ type: "nvidia-smi", mode: "command", host: "node-a" }],
+        assets: [{ assetId: 1, gpus: [G[0], "pci:0000:3b:00.0", "serial:1324621114474", "index:node-a/3"] }],
+      };
+      expect(validateConfig(raw).assets[0].gpus).to.deep.equal([
+        G[0],
+        "pci:00000000:3B:00.0",
+        "serial:1324621114474",
+        "index:node-a/3",
+      ]);
+      const noHost = { ...raw, assets: [{ assetId: 1, gpus: ["index:node-b/0"] }] };
+      expect(problems(noHost)).to.deep.equal([
+        "assets[0].gpus[0]: no source has host: node-b (index keys need the source's host label)",
+      ]);
+    });
+    it("takes any number of RPC URLs", function () {
+      const urls = ["http://a:8545", "http://b:8545", "env:RPC_C", "https://d.example/rpc"];
+      expect(validateConfig({ ...base(), chain: { ...base().chain, rpcUrls: urls } }).chain.rpcUrls).to.deep.equal(
+        urls,
+      );
     });
     it("allows a raw key from the environment only when marked as development", function () {
       const raw = { ...base(), signer: { privateKeyEnv: "FEEDER_KEY", development: true } };
