@@ -17,7 +17,8 @@ import {
   isError,
   keccak256,
 } from "ethers";
-import { IGpuAssetNFT__factory, IUsageOracle__factory } from "../typechain-types";
+import { IGpuAssetNFT__factory } from "../typechain-types/factories/contracts/interfaces/IGpuAssetNFT__factory";
+import { IUsageOracle__factory } from "../typechain-types/factories/contracts/interfaces/IUsageOracle__factory";
 import { FatalError, TransientError, type AssetInfo, type ChainPort, type Simulation, type TxOutcome } from "./ports";
 import type { PendingTx } from "./state";
 import { readingFromMeter, type Logger, type OracleReading } from "./types";

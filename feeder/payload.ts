@@ -3,7 +3,7 @@
  * signer-set version, the signatures, and the `submit` calldata. The EIP-712 domain, types and
  * digest come from the shared `src/eip712.ts` through the `BatchSigner` the composition root wires.
  */
-import { IUsageOracle__factory } from "../typechain-types";
+import { IUsageOracle__factory } from "../typechain-types/factories/contracts/interfaces/IUsageOracle__factory";
 import type { OracleReading } from "./types";
 
 /** Signs a batch digest (EIP-712, `src/eip712.ts`) with the feeder's key. */

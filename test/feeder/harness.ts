@@ -3,7 +3,7 @@
  * UsageOracle deployed with TypeChain factories, a dropping RPC proxy, and the feeder run as a
  * child process. Every wait is bounded; every child is killed in `stop()`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -98,8 +98,8 @@ export interface Deployed {
   assets: { assetId: string; gpus: string[] }[];
 }
 
-/** Deploys the NFT and the oracle (feeder = the only signer, threshold 1) and mints two assets. */
-export async function deploy(url: string): Promise<Deployed> {
+/** Deploys the NFT and the oracle (default: feeder = the only signer, threshold 1) and mints two assets. */
+export async function deploy(url: string, set: { signers?: string[]; threshold?: number } = {}): Promise<Deployed> {
   const network = Network.from(31337);
   const provider = new JsonRpcProvider(url, network, { staticNetwork: network, cacheTimeout: -1 });
   const deployer = new NonceManager(new Wallet(DEPLOYER_KEY, provider));
@@ -108,7 +108,14 @@ export async function deploy(url: string): Promise<Deployed> {
   const nft = await new GpuAssetNFT__factory(deployer).deploy(admin);
   await nft.waitForDeployment();
   await (await nft.grantRole(await nft.REGISTRAR_ROLE(), admin)).wait();
-  const oracle = await new UsageOracle__factory(deployer).deploy(admin, await nft.getAddress(), [feeder], 1, 300, 500);
+  const oracle = await new UsageOracle__factory(deployer).deploy(
+    admin,
+    await nft.getAddress(),
+    set.signers ?? [feeder],
+    set.threshold ?? 1,
+    300,
+    500,
+  );
   await oracle.waitForDeployment();
   const spec = (gpuCount: number, n: number) => ({
     gpuModel: "NVIDIA H100 80GB HBM3",
@@ -209,18 +216,35 @@ export async function writeSetup(dir: string, overrides: Record<string, unknown>
   return file;
 }
 
-/** Starts the feeder CLI as a child process (ts-node, transpile only). */
+let built = false;
+
+/**
+ * Builds the feeder's entry point (`tsc -p tsconfig.feeder.json` → dist/feeder/cli.js) once per
+ * test process; the contracts' typings exist already (hardhat test compiles first).
+ */
+export function buildFeeder(): string {
+  const entry = path.join(ROOT, "dist", "feeder", "cli.js");
+  if (!built) {
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.feeder.json"], {
+      cwd: ROOT,
+      stdio: "inherit",
+    });
+    built = true;
+  }
+  return entry;
+}
+
+/**
+ * Starts the built feeder (plain node, no ts-node) as a child process, with a preload that fails
+ * the run if Hardhat, solc or ts-node is loaded: what an operator runs.
+ */
 export function startFeeder(args: string[], env: NodeJS.ProcessEnv = {}): FeederRun {
   let out = "";
-  const child = spawn(
-    process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join(ROOT, "feeder", "cli.ts"), ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, ["-r", path.join(__dirname, "forbid-toolchain.js"), buildFeeder(), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
