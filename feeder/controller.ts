@@ -19,6 +19,8 @@ import { buildSignedBatch, batchToJson, type BatchSigner, type SignedBatch } fro
 import { FatalError, TransientError, type AssetInfo, type ChainPort, type TxOutcome } from "./ports";
 import type { TelemetrySource } from "./sources/source";
 import { emptyState, type FeederState, type PendingTx, type StateStore } from "./state";
+import type { CoSigner } from "./cosign/node";
+import type { ReadingLimits } from "./cosign/anchors";
 import type { GpuSample, Logger, OracleReading } from "./types";
 import { shortError } from "./chain";
 
@@ -129,6 +131,28 @@ export class Controller {
     if (!this.options.dryRun) this.store.save(this.state);
   }
 
+  /** Saves the state file now (the co-signer's hook). */
+  saveState(): void {
+    this.save();
+  }
+
+  private cosigner?: CoSigner;
+
+  /**
+   * Posts through a co-signer (k-of-n between operators) instead of signing alone. Set before
+   * `start()`; the controller then only samples and meters, and the co-signer follows the chain.
+   */
+  useCoSigner(c: CoSigner): void {
+    this.cosigner = c;
+  }
+
+  /** What the oracle allows an asset to accrue (undefined for unknown or retired assets). */
+  limitsOf(assetId: string): ReadingLimits | undefined {
+    const i = this.info.get(assetId);
+    if (!i || i.status === RETIRED) return undefined;
+    return { gpuCount: i.gpuCount, tdpWattsPerGpu: i.tdpWattsPerGpu, energyFactorBps: this.energyFactorBps };
+  }
+
   /** Loads state, reads the chain, reconciles meters with on-chain readings, resumes an in-flight tx. */
   async start(): Promise<void> {
     const loaded = this.store.load();
@@ -161,6 +185,21 @@ export class Controller {
     this.maxBatchSize = Math.min(this.options.maxBatchSize, params.maxReadings);
     if (this.maxBatchSize < this.options.maxBatchSize) {
       this.log.warn({ maxBatchSize: this.maxBatchSize }, "maxBatchSize lowered to the oracle's MAX_READINGS");
+    }
+    if (this.cosigner) {
+      await this.cosigner.refresh();
+      this.metrics.lastSuccessfulPostMs = this.state.lastSuccessfulPostMs;
+      this.save();
+      await this.refreshBalance();
+      this.log.info(
+        {
+          assets: this.assetIds.length,
+          nextBatchIndex: this.state.cosign?.view.nextBatchIndex,
+          peers: this.options.peerCount,
+        },
+        "feeder started (co-signing)",
+      );
+      return;
     }
     const latest = await this.chain.latestReadings(this.assetIds);
     const nowMs = this.now();
@@ -236,6 +275,7 @@ export class Controller {
             "DCGM needs DCGM_FI_DEV_GPU_UTIL or DCGM_FI_PROF_GR_ENGINE_ACTIVE enabled). No busy time is posted for it.",
         );
     }
+    this.cosigner?.record(this.state.meters.assets);
     for (const src of this.sources) {
       const c = src.cursor?.();
       if (c !== undefined) (this.state.sourceCursors ??= {})[src.name] = c;
@@ -262,6 +302,11 @@ export class Controller {
 
   /** One posting cycle: resume a pending tx, then post the selected batches. Returns batches handled. */
   async postOnce(): Promise<number> {
+    if (this.cosigner) {
+      const r = await this.cosigner.cycle();
+      if (r === "failed") this.problem("a co-signing round did not get a batch accepted");
+      return r === "submitted" ? 1 : 0;
+    }
     if (this.state.pending) {
       const still = await this.resolvePending();
       if (still) return 0;

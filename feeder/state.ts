@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { CoSignState } from "./cosign/node";
 import { emptyMeterState, type MeterState, type StoredReading } from "./meters";
 
 export const STATE_VERSION = 1;
@@ -29,6 +30,8 @@ export interface FeederState {
   lastSuccessfulPostMs?: number;
   /** Read positions of file sources, by source name (so `--once` runs read each line once). */
   sourceCursors?: Record<string, unknown>;
+  /** Co-signing: this feeder's view of the oracle's batches and its anchors. */
+  cosign?: CoSignState;
 }
 
 export function emptyState(chainId: bigint, oracle: string): FeederState {
