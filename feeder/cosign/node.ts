@@ -298,12 +298,12 @@ export class CoSigner {
       return this.refuse(auth);
     }
     const id = envelopeHash(p);
-    const cached = this.seen.get(id);
-    if (cached) return cached.verdict; // the same message again (an HTTP retry): the same answer
     const body = p.body as ProposeBody;
     if (body.round > this.cs.view.nextBatchIndex) await this.refresh();
     if (body.round < this.cs.view.nextBatchIndex)
       return this.refuse(`stale round ${body.round}: batch already accepted`, body.round, id);
+    const cached = this.seen.get(id);
+    if (cached) return cached.verdict; // the same message again (an HTTP retry): the same answer
     const slotKey = `${getAddress(p.from)}:${body.round}:${body.slot}:${body.attempt}`;
     const earlier = this.proposalsBySlot.get(slotKey);
     if (earlier && earlier !== id) {
