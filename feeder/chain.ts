@@ -20,6 +20,8 @@ import {
 import { IGpuAssetNFT__factory } from "../typechain-types/factories/contracts/interfaces/IGpuAssetNFT__factory";
 import { IUsageOracle__factory } from "../typechain-types/factories/contracts/interfaces/IUsageOracle__factory";
 import { FatalError, TransientError, type AssetInfo, type ChainPort, type Simulation, type TxOutcome } from "./ports";
+import type { BatchCodec } from "./cosign/codec";
+import type { AcceptedBatch } from "./cosign/node";
 import type { PendingTx } from "./state";
 import { readingFromMeter, type Logger, type OracleReading } from "./types";
 
@@ -43,6 +45,12 @@ export interface ChainOptions {
   random?: () => number;
   /** Called on RPC events (failover, lagging endpoint) for metrics. */
   onEvent?: (kind: string) => void;
+  /** Co-signing (oracle v2): the shared batch encoding, to read `BatchAccepted` logs. */
+  codec?: BatchCodec;
+  /** First block to scan for `BatchAccepted` (the oracle's deployment block). */
+  fromBlock?: number;
+  /** Blocks per `eth_getLogs` request. */
+  logChunkBlocks?: number;
   maxFeePerGasWei: bigint;
   maxPriorityFeePerGasWei: bigint;
   stuckAfterMs: number;
@@ -58,6 +66,9 @@ const SELECTOR = {
   batchAlreadyAccepted: keccakId("BatchAlreadyAccepted()").slice(0, 10),
 };
 const oracleIface = IUsageOracle__factory.createInterface();
+
+const BATCH_ACCEPTED =
+  "event BatchAccepted(uint32 indexed batchIndex, uint64 indexed configVersion, uint64 timestamp, bytes32 readingsRoot, bytes readings)";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -299,6 +310,41 @@ export class EthersChain implements ChainPort {
       ]);
       return { signers: [...signers], threshold: Number(threshold), configVersion };
     });
+  }
+
+  private scannedToBlock?: number;
+  private readonly acceptedCache: AcceptedBatch[] = [];
+
+  /**
+   * Oracle v2: accepted batches with index ≥ `fromIndex`, from `BatchAccepted` logs (scanned once,
+   * in chunks, from `fromBlock`; later calls scan only the new blocks).
+   */
+  async acceptedBatches(fromIndex: number): Promise<AcceptedBatch[]> {
+    const codec = this.options.codec;
+    if (!codec) throw new FatalError("reading oracle v2 batches needs the shared batch codec");
+    const iface = new Contract(this.oracleAddress, [BATCH_ACCEPTED]).interface;
+    const topic = iface.getEvent("BatchAccepted")!.topicHash;
+    const head = await this.rpc("blockNumber", (p) => p.getBlockNumber());
+    let from = (this.scannedToBlock ?? (this.options.fromBlock ?? 0) - 1) + 1;
+    const chunk = this.options.logChunkBlocks ?? 10_000;
+    while (from <= head) {
+      const to = Math.min(head, from + chunk - 1);
+      const logs = await this.rpc("getLogs", (p) =>
+        p.getLogs({ address: this.oracleAddress, topics: [topic], fromBlock: from, toBlock: to }),
+      );
+      for (const log of logs) {
+        const ev = iface.parseLog(log)!;
+        this.acceptedCache.push({
+          batchIndex: Number(ev.args.batchIndex),
+          configVersion: ev.args.configVersion as bigint,
+          timestamp: Number(ev.args.timestamp),
+          readings: codec.decodeReadings(ev.args.readings as string),
+        });
+      }
+      this.scannedToBlock = to;
+      from = to + 1;
+    }
+    return this.acceptedCache.filter((b) => b.batchIndex >= fromIndex).sort((a, b) => a.batchIndex - b.batchIndex);
   }
 
   async balanceWei(): Promise<bigint> {

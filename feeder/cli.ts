@@ -19,6 +19,9 @@ import { Controller } from "./controller";
 import { FeederMetrics, serveMetrics } from "./metrics";
 import { FatalError } from "./ports";
 import { makeBatchSigner } from "./signer";
+import { CoSigner } from "./cosign/node";
+import { sharedCodec } from "./cosign/shared";
+import { oracleDomain } from "../src/eip712";
 import { DcgmSource } from "./sources/dcgm";
 import { NVIDIA_SMI_ARGS, NvidiaSmiSource } from "./sources/nvidiaSmi";
 import { SimulatorSource } from "./sources/simulator";
@@ -109,7 +112,7 @@ async function loadWallet(config: FeederConfig, env: NodeJS.ProcessEnv, log: pin
 /** Chain ids of local development nodes (anvil, Hardhat), the only ones a raw environment key may sign for. */
 export const DEVELOPMENT_CHAIN_IDS: readonly bigint[] = [31337n, 1337n];
 
-function makeSources(config: FeederConfig): TelemetrySource[] {
+function makeSources(config: FeederConfig, now: () => number): TelemetrySource[] {
   const allGpus = config.assets.flatMap((a) => a.gpus);
   return config.sources.map((s: SourceConfig): TelemetrySource => {
     switch (s.type) {
@@ -130,19 +133,22 @@ function makeSources(config: FeederConfig): TelemetrySource[] {
       case "dcgm":
         return new DcgmSource(
           s.url ? { mode: "http", url: s.url, timeoutMs: s.timeoutSeconds * 1000 } : { mode: "file", path: s.path! },
-          Date.now,
+          now,
           s.host,
         );
       case "simulator":
-        return new SimulatorSource({
-          seed: s.seed,
-          gpus: s.gpus ?? allGpus,
-          tdpWatts: s.tdpWatts,
-          idleWatts: s.idleWatts,
-          energyCounter: s.energyCounter,
-          dropoutProbability: s.dropoutProbability,
-          resetProbability: s.resetProbability,
-        });
+        return new SimulatorSource(
+          {
+            seed: s.seed,
+            gpus: s.gpus ?? allGpus,
+            tdpWatts: s.tdpWatts,
+            idleWatts: s.idleWatts,
+            energyCounter: s.energyCounter,
+            dropoutProbability: s.dropoutProbability,
+            resetProbability: s.resetProbability,
+          },
+          now,
+        );
     }
   });
 }
@@ -199,6 +205,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         `a raw private key from the environment is refused on chain ${chainId}: it is for local development ` +
           `chains (${DEVELOPMENT_CHAIN_IDS.join(", ")}) only; use an encrypted keystore (signer.keystore + signer.passwordFile)`,
       );
+    const cs = config.cosign;
+    const codec = cs ? sharedCodec() : undefined;
+    if (cs) {
+      if (args.once || args.dryRun)
+        throw new ConfigError([
+          `${args.once ? "--once" : "--dry-run"}: a co-signing feeder runs as a daemon (its peers call it, and it takes proposer turns)`,
+        ]);
+      if (!codec)
+        throw new FatalError(
+          "co-signing needs the oracle v2 batch format from src/eip712.ts (encodeReadings, decodeReadings, readingsRoot, " +
+            "batchDigest over UsageBatch(configVersion, batchIndex, timestamp, readingsRoot)), which this build does not have",
+        );
+      if (cs.development && !DEVELOPMENT_CHAIN_IDS.includes(chainId))
+        throw new FatalError(`cosign.development is for local development chains only, not chain ${chainId}`);
+    }
+    const offsetMs = (cs?.development?.clockOffsetSeconds ?? 0) * 1000;
+    const now = offsetMs === 0 ? Date.now : () => Date.now() + offsetMs;
     chain = new EthersChain(
       wallet,
       {
@@ -221,13 +244,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         maxReplacements: config.tx.maxReplacements,
         gasLimitCap: BigInt(config.tx.gasLimitCap),
         receiptPollMs: config.tx.receiptPollSeconds * 1000,
+        codec,
+        fromBlock: config.chain.fromBlock,
       },
       log,
     );
     await chain.verify();
     const signer = makeBatchSigner(wallet, chainId, oracle);
     controller = new Controller(
-      makeSources(config),
+      makeSources(config, now),
       chain,
       signer,
       args.dryRun ? dryRunStore(config.stateFile) : new FileStateStore(config.stateFile),
@@ -244,8 +269,45 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         chainId,
         shutdownGraceMs: config.shutdownGraceSeconds * 1000,
         dryRun: args.dryRun,
+        peerCount: cs?.peers.length ?? 0,
+        // A co-signer ticks every second (proposer slots, peers' requests); batches follow the interval.
+        ...(cs ? { postIntervalMs: 1000 } : {}),
       },
+      now,
     );
+    let cosigner: CoSigner | undefined;
+    if (cs && codec) {
+      const c = controller;
+      cosigner = new CoSigner(
+        codec,
+        chain,
+        wallet.signingKey,
+        () => c.state,
+        () => c.saveState(),
+        (a) => c.limitsOf(a),
+        metrics,
+        log,
+        {
+          chainId,
+          domain: oracleDomain(chainId, oracle),
+          assets: config.assets,
+          peers: cs.peers,
+          postIntervalSeconds: config.policy.postIntervalSeconds,
+          takeoverSeconds: cs.takeoverSeconds,
+          proposalLagSeconds: cs.proposalLagSeconds ?? cs.maxTimeSkewSeconds + config.policy.pollIntervalSeconds + 1,
+          maxTimeSkewSeconds: cs.maxTimeSkewSeconds,
+          maxMessageAgeSeconds: cs.maxMessageAgeSeconds,
+          heartbeatSeconds: config.policy.heartbeatSeconds,
+          maxBatchSize: config.policy.maxBatchSize,
+          requestTimeoutMs: cs.requestTimeoutSeconds * 1000,
+          maxAttempts: cs.maxAttempts,
+          tolerance: cs.tolerance,
+          inflateBusyPct: cs.development?.inflateBusyPct,
+        },
+        now,
+      );
+      controller.useCoSigner(cosigner);
+    }
     log.info(
       {
         pid: process.pid,
@@ -271,6 +333,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         staleAfterSeconds: config.policy.staleAfterSeconds,
         unhealthyAfterSeconds: config.health.unhealthyAfterSeconds,
       });
+    if (cosigner && cs) {
+      await cosigner.listen(cs.listen.host, cs.listen.port);
+      log.info({ host: cs.listen.host, port: cs.listen.port, peers: cs.peers.length }, "co-signing endpoint listening");
+    }
     let signals = 0;
     const onSignal = (sig: string) => {
       signals++;
@@ -285,6 +351,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.on("SIGINT", () => onSignal("SIGINT"));
     await controller.run();
     await controller.stop();
+    await cosigner?.close();
     log.info({}, "stopped");
     return 0;
   } catch (err) {

@@ -88,6 +88,8 @@ export const configSchema = z
         ]),
         /** The GpuAssetNFT, for per-asset gpuCount and TDP; default: asked from the oracle. */
         nft: address.optional(),
+        /** Co-signing: the block to start reading the oracle's `BatchAccepted` logs from (its deployment). */
+        fromBlock: z.number().int().nonnegative().optional(),
       })
       .strict(),
     signer: z.union([
@@ -163,9 +165,67 @@ export const configSchema = z
       .strict()
       .default({}),
     shutdownGraceSeconds: positive.default(120),
+    /**
+     * Co-signing with other operators (needed when the oracle's threshold is above 1): this feeder's
+     * HTTP endpoint, its peers (each an on-chain signer's address and the URL of its feeder), and the
+     * rules a peer checks proposals by. See docs/feeder.md, "Co-signing".
+     */
+    cosign: z
+      .object({
+        listen: z.object({ host: z.string().default("0.0.0.0"), port: z.number().int().min(1).max(65535) }).strict(),
+        peers: z
+          .array(z.object({ address, url: z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL") }).strict())
+          .min(1, "list at least one peer"),
+        takeoverSeconds: positive.default(30),
+        proposalLagSeconds: positive.optional(),
+        maxTimeSkewSeconds: positive.default(10),
+        maxMessageAgeSeconds: positive.default(60),
+        requestTimeoutSeconds: positive.default(10),
+        maxAttempts: z.number().int().min(1).max(10).default(3),
+        tolerance: z
+          .object({
+            busyPct: z.number().min(0).max(100).default(3),
+            availablePct: z.number().min(0).max(100).default(2),
+            energyPct: z.number().min(0).max(100).default(5),
+            slackSecondsPerGpu: z.number().nonnegative().default(1),
+          })
+          .strict()
+          .default({}),
+        /** Local development chains only (the feeder refuses them elsewhere): test knobs. */
+        development: z
+          .object({
+            inflateBusyPct: z.number().min(0).max(1000).default(0),
+            clockOffsetSeconds: z.number().default(0),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.cosign) {
+      const lag = c.cosign.proposalLagSeconds;
+      const need = c.cosign.maxTimeSkewSeconds + c.policy.pollIntervalSeconds;
+      if (lag !== undefined && lag < need)
+        ctx.addIssue({
+          code: "custom",
+          path: ["cosign", "proposalLagSeconds"],
+          message: `must be at least maxTimeSkewSeconds + policy.pollIntervalSeconds (${need}): peers need samples past the batch time`,
+        });
+      const seen = new Set<string>();
+      c.cosign.peers.forEach((p, i) => {
+        const a = p.address.toLowerCase();
+        if (seen.has(a))
+          ctx.addIssue({
+            code: "custom",
+            path: ["cosign", "peers", i, "address"],
+            message: `${p.address} is listed twice`,
+          });
+        seen.add(a);
+      });
+    }
     const seenAsset = new Set<string>();
     const seenGpu = new Map<string, string>();
     c.assets.forEach((a, i) => {

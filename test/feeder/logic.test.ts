@@ -478,6 +478,26 @@ describe("feeder: config", function () {
         "assets[0].gpus[0]: no source has host: node-b (index keys need the source's host label)",
       ]);
     });
+    it("validates the co-signing section: peers once each, a proposal lag peers can have samples past", function () {
+      const peer = (n: string) => ({ address: "0x" + n.repeat(40), url: `http://peer-${n}.example:9470` });
+      const raw = {
+        ...base(),
+        policy: { pollIntervalSeconds: 5, staleAfterSeconds: 30 },
+        cosign: {
+          listen: { port: 9470 },
+          peers: [peer("b"), peer("b")],
+          maxTimeSkewSeconds: 10,
+          proposalLagSeconds: 12,
+        },
+      };
+      expect(problems(raw)).to.have.members([
+        "cosign.proposalLagSeconds: must be at least maxTimeSkewSeconds + policy.pollIntervalSeconds (15): peers need samples past the batch time",
+        `cosign.peers[1].address: ${peer("b").address} is listed twice`,
+      ]);
+      const ok = validateConfig({ ...raw, cosign: { listen: { port: 9470 }, peers: [peer("b"), peer("c")] } });
+      expect(ok.cosign!.tolerance).to.deep.equal({ busyPct: 3, availablePct: 2, energyPct: 5, slackSecondsPerGpu: 1 });
+      expect(ok.cosign!.takeoverSeconds).to.equal(30);
+    });
     it("takes any number of RPC URLs", function () {
       const urls = ["http://a:8545", "http://b:8545", "env:RPC_C", "https://d.example/rpc"];
       expect(validateConfig({ ...base(), chain: { ...base().chain, rpcUrls: urls } }).chain.rpcUrls).to.deep.equal(

@@ -95,6 +95,20 @@ describe("feeder: operations (built entry point against anvil)", function () {
         'the oracle needs 2 signatures per batch and this feeder has 0 peer(s) configured: configure at least 1 co-signing peers (see docs/feeder.md, "Co-signing")',
       );
     });
+    it("refuses to co-sign without the oracle v2 batch format instead of signing what the oracle would not verify", async function () {
+      d = await deploy(anvil.url);
+      const config = await writeSetup(tmpDir("feeder-nov2-"), {
+        chain: { rpcUrls: [anvil.url], oracle: d.oracleAddress },
+        assets: d.assets,
+        cosign: {
+          listen: { port: await freePort() },
+          peers: [{ address: Wallet.createRandom().address, url: "http://127.0.0.1:1" }],
+        },
+      });
+      const r = run(config);
+      expect(await r.exited).to.equal(1);
+      expect(fatalLine(r.output())).to.match(/^co-signing needs the oracle v2 batch format from src\/eip712\.ts/);
+    });
     it("refuses a raw private key from the environment on a chain that is not a local development chain", async function () {
       d = await deploy(anvil.url);
       const config = await writeSetup(tmpDir("feeder-rawkey-"), {
