@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { getAddress } from "ethers";
 import { z } from "zod";
+import { DeployError } from "../scripts/deploy/errors";
 
 /** Where the per-network files live. */
 export const CONFIG_DIR = __dirname;
@@ -128,12 +129,12 @@ export interface NetworkContext {
 }
 
 /** A config that fails validation. `problems` holds one line per bad field, `field: reason`. */
-export class DeployConfigError extends Error {
+export class DeployConfigError extends DeployError {
   constructor(
     readonly source: string,
-    readonly problems: string[],
+    problems: string[],
   ) {
-    super(`${source} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(`${source} is invalid:`, problems);
     this.name = "DeployConfigError";
   }
 }
@@ -163,14 +164,14 @@ export function parseDeployConfig(raw: unknown, source: string, network: Network
           : issue.message;
       problems.push(`${fieldOf(issue.path)}: ${message}`);
     }
-    throw new DeployConfigError(source, problems);
   }
-  const config = result.data;
-  if (network.live && config.stablecoin === "mock") {
+  // Checked on the raw value, so it is reported together with every other problem.
+  const stablecoinValue = (raw as { stablecoin?: unknown } | null)?.stablecoin;
+  if (network.live && stablecoinValue === "mock") {
     problems.push(`stablecoin: "mock" is refused on public network ${network.name}: give the real token's address`);
   }
-  if (problems.length > 0) throw new DeployConfigError(source, problems);
-  return config;
+  if (problems.length > 0 || !result.success) throw new DeployConfigError(source, problems);
+  return result.data;
 }
 
 /** The file a network's inputs are read from: `DEPLOY_CONFIG` when set, else `config/<network>.json`. */

@@ -47,6 +47,10 @@ contract RevenueSplitVaultFactory is IRevenueSplitVaultFactory {
         if (termsToken != address(0) && termsToken != revenueToken) {
             revert RevenueTokenNotTermsToken(assetId, termsToken, revenueToken);
         }
+        (uint256 unfinished, address leaseToken) = escrow.unfinishedLeasesOf(assetId);
+        if (unfinished != 0 && leaseToken != revenueToken) {
+            revert UnfinishedLeasesInOtherToken(assetId, leaseToken, revenueToken, unfinished);
+        }
         // Effects: the clone is created and initialized here, so nobody else can initialize it.
         vault = Clones.cloneWithImmutableArgs(implementation, abi.encode(assetId, revenueToken, manager));
         IRevenueSplitVault(vault).initialize(holders, amounts);

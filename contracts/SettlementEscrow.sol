@@ -13,13 +13,14 @@ import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import { ISettlementEscrow } from "./interfaces/ISettlementEscrow.sol";
 import { IGpuAssetNFT } from "./interfaces/IGpuAssetNFT.sol";
 import { IUsageOracle } from "./interfaces/IUsageOracle.sol";
-import { EndReason, Lease, LeaseTerms, StoredLeaseTerms, WindowCharge } from "./types/EscrowTypes.sol";
-import { Meter } from "./types/OracleTypes.sol";
+import { EndReason, Lease, LeaseBill, LeaseTerms, StoredLeaseTerms } from "./types/EscrowTypes.sol";
+import { Meter, MeterAt, MeterBoundary, ReadingProof } from "./types/OracleTypes.sol";
 import { AssetStatus } from "./types/GpuAssetTypes.sol";
 import { SettlementMath } from "./libraries/SettlementMath.sol";
 
-/// @title SettlementEscrow — stablecoin leases settled from usage proofs
+/// @title SettlementEscrow — stablecoin leases billed exactly from proven meters
 /// @notice See `ISettlementEscrow` and docs/escrow.md. The escrow must hold the NFT's lease-manager role.
+/// A thin state machine: the oracle proves meters (`IUsageOracle.meterAt`), `SettlementMath` prices them.
 contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -30,27 +31,43 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
     /// @notice Pauses and unpauses new business.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-    /// @notice How long after a lease's end anyone may close it without a reading at or after the end.
-    uint64 public constant FINAL_READING_GRACE_SECONDS = 1 hours;
+    /// @inheritdoc ISettlementEscrow
+    uint64 public constant FINAL_READING_GRACE_SECONDS = 7 days;
+    /// @inheritdoc ISettlementEscrow
+    address public constant MIXED_TOKENS = address(1);
 
     /// @notice The GPU-lease NFT.
     IGpuAssetNFT public immutable nft;
     /// @notice The usage oracle.
     IUsageOracle public immutable oracle;
-    /// @notice How long a settled charge stays disputable before it can be released to the payee.
+    /// @inheritdoc ISettlementEscrow
     uint64 public immutable disputeWindowSeconds;
-    /// @notice How long the arbiter has to resolve a dispute before the default applies.
+    /// @inheritdoc ISettlementEscrow
     uint64 public immutable arbiterTimeoutSeconds;
 
-    /// @dev Which terms version of an asset is current (0: none) and the highest version used.
-    struct TermsIndex {
+    /// @dev Per asset: which terms version is current (0: none), the highest used, and the unfinished
+    /// leases with their common token (`MIXED_TOKENS` when several).
+    struct AssetLeasing {
         // slot 0
-        uint24 current;
-        uint24 latest;
+        uint24 currentTerms;
+        uint24 latestTerms;
+        uint32 unfinishedLeases;
+        address unfinishedToken;
+    }
+
+    /// @dev What a billing computation found (kept in memory to stay clear of the stack limit).
+    struct Billing {
+        bool burned;
+        bool newStart;
+        uint64 pointTime;
+        uint64 latestAcceptedAt;
+        Meter start;
+        LeaseBill bill;
+        uint256 chargeable;
     }
 
     mapping(address token => bool) private _tokenAllowed;
-    mapping(uint256 assetId => TermsIndex) private _termsIndex;
+    mapping(uint256 assetId => AssetLeasing) private _assets;
     mapping(uint256 assetId => mapping(uint24 version => StoredLeaseTerms)) private _terms;
     mapping(uint256 leaseId => Lease) private _leases;
     mapping(address account => mapping(address token => uint256)) private _withdrawable;
@@ -60,7 +77,7 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants and revokes every role).
     /// @param nft_ The GPU-lease NFT.
     /// @param oracle_ The usage oracle.
-    /// @param disputeWindowSeconds_ Dispute window after each settlement, non-zero.
+    /// @param disputeWindowSeconds_ Time after a reading's acceptance before it is billable, non-zero.
     /// @param arbiterTimeoutSeconds_ Time the arbiter has per dispute, non-zero.
     constructor(
         address admin,
@@ -116,21 +133,24 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         if (terms.slaAvailabilityBps > SettlementMath.BPS) revert InvalidSlaTarget(terms.slaAvailabilityBps);
         StoredLeaseTerms memory stored = StoredLeaseTerms({
             token: terms.token,
-            minDurationSeconds: terms.minDurationSeconds,
             slaAvailabilityBps: terms.slaAvailabilityBps,
             earlyEndAllowed: terms.earlyEndAllowed,
+            energyPricePerKWh: terms.energyPricePerKWh.toUint72(),
             reservationPricePerGpuHour: terms.reservationPricePerGpuHour.toUint96(),
             usagePricePerBusyGpuHour: terms.usagePricePerBusyGpuHour.toUint96(),
-            maxDurationSeconds: terms.maxDurationSeconds
+            minDurationSeconds: uint256(terms.minDurationSeconds).toUint32(),
+            maxDurationSeconds: uint256(terms.maxDurationSeconds).toUint32()
         });
-        TermsIndex memory index = _termsIndex[assetId];
-        if (index.current != 0 && _sameTerms(_terms[assetId][index.current], stored)) {
+        AssetLeasing memory asset = _assets[assetId];
+        if (asset.currentTerms != 0 && _sameTerms(_terms[assetId][asset.currentTerms], stored)) {
             revert LeaseTermsUnchanged(assetId);
         }
         // Effects
-        uint24 version = index.latest + 1;
+        uint24 version = asset.latestTerms + 1;
         _terms[assetId][version] = stored;
-        _termsIndex[assetId] = TermsIndex({ current: version, latest: version });
+        asset.currentTerms = version;
+        asset.latestTerms = version;
+        _assets[assetId] = asset;
         emit LeaseTermsSet(assetId, version, msg.sender, terms);
     }
 
@@ -138,15 +158,20 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     function removeLeaseTerms(uint256 assetId) external {
         // Checks
         _checkAssetOperator(assetId);
-        if (_termsIndex[assetId].current == 0) revert NoLeaseTerms(assetId);
+        if (_assets[assetId].currentTerms == 0) revert NoLeaseTerms(assetId);
         // Effects
-        _termsIndex[assetId].current = 0;
+        _assets[assetId].currentTerms = 0;
         emit LeaseTermsRemoved(assetId, msg.sender);
     }
 
     /// @inheritdoc ISettlementEscrow
     function leaseTermsOf(uint256 assetId) external view returns (LeaseTerms memory) {
-        return _unpackTerms(_terms[assetId][_termsIndex[assetId].current]);
+        return _unpackTerms(_terms[assetId][_assets[assetId].currentTerms]);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function currentTermsVersion(uint256 assetId) external view returns (uint24) {
+        return _assets[assetId].currentTerms;
     }
 
     /// @inheritdoc ISettlementEscrow
@@ -159,15 +184,17 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     /// @inheritdoc ISettlementEscrow
     function openLease(
         uint256 assetId,
+        uint24 termsVersion,
         uint64 durationSeconds,
         uint256 deposit
     ) external nonReentrant whenNotPaused returns (uint256 leaseId) {
-        return _open(assetId, durationSeconds, deposit);
+        return _open(assetId, termsVersion, durationSeconds, deposit);
     }
 
     /// @inheritdoc ISettlementEscrow
     function openLeaseWithPermit(
         uint256 assetId,
+        uint24 termsVersion,
         uint64 durationSeconds,
         uint256 deposit,
         uint256 deadline,
@@ -175,10 +202,13 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         bytes32 r,
         bytes32 s
     ) external nonReentrant whenNotPaused returns (uint256 leaseId) {
-        // Interactions (first, deliberately): the permit only sets an allowance; `_open` then runs its
-        // checks and pulls the deposit. A failed permit (e.g. front-run with the same signature) is
-        // fine as long as the allowance covers the deposit.
-        address token = _terms[assetId][_termsIndex[assetId].current].token;
+        // Checks first for the terms the lessee agreed to, so a permit is never spent on other terms.
+        uint24 current = _assets[assetId].currentTerms;
+        if (termsVersion != current) revert TermsVersionMismatch(assetId, termsVersion, current);
+        // Interactions (before `_open`, deliberately): the permit only sets an allowance; `_open` then
+        // runs every check and pulls the deposit. A failed permit (e.g. front-run with the same
+        // signature) is fine as long as the allowance covers the deposit.
+        address token = _terms[assetId][current].token;
         if (!_tokenAllowed[token]) revert TokenNotAllowed(token);
         (bool permitted, ) = token.call(
             abi.encodeCall(IERC20Permit.permit, (msg.sender, address(this), deposit, deadline, v, r, s))
@@ -187,20 +217,18 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
             uint256 allowance = IERC20(token).allowance(msg.sender, address(this));
             if (allowance < deposit) revert PermitFailed(token, allowance, deposit);
         }
-        return _open(assetId, durationSeconds, deposit);
+        return _open(assetId, termsVersion, durationSeconds, deposit);
     }
 
     /// @inheritdoc ISettlementEscrow
     function topUp(uint256 leaseId, uint256 amount) external nonReentrant whenNotPaused {
         // Checks
-        Lease storage lease = _openLeaseOf(leaseId);
+        Lease storage lease = _runningLeaseOf(leaseId);
         if (amount == 0) revert ZeroAmount();
-        uint64 endTime = lease.endTime;
-        if (!(block.timestamp < endTime)) revert LeaseExpired(leaseId, endTime);
-        // Keeps every accounting field, and their sum `deposited`, within uint96.
-        (uint256 deposited, , , ) = _accounting(lease);
-        (deposited + amount).toUint96();
+        // Keeps `deposited`, and with it every accounting field, within uint96.
+        uint96 deposited = (lease.deposited + amount).toUint96();
         // Effects
+        lease.deposited = deposited;
         lease.balance += uint96(amount);
         emit LeaseToppedUp(leaseId, msg.sender, amount);
         // Interactions
@@ -208,96 +236,104 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     }
 
     /// @inheritdoc ISettlementEscrow
-    function settle(uint256 leaseId) external nonReentrant whenNotPaused returns (uint256 charged) {
+    function settle(
+        uint256 leaseId,
+        MeterBoundary calldata start,
+        MeterBoundary calldata point
+    ) external returns (uint256 charged) {
+        // No reentrancy guard: no token moves and every external call is a view (STATICCALL).
         // Checks
-        Lease storage lease = _openLeaseOf(leaseId);
-        uint256 assetId = lease.assetId;
-        StoredLeaseTerms memory terms = _terms[assetId][lease.termsVersion];
-        if (lease.pending != 0) {
-            uint64 pendingUntil = lease.pendingUntil;
-            if (block.timestamp < pendingUntil) revert DisputeWindowOpen(leaseId, pendingUntil);
-            // Effects
-            _release(leaseId, lease, terms.token);
-        }
-        Meter memory latest = oracle.latestReading(assetId);
-        if (!(latest.timestamp > lease.cursorTimestamp)) revert NoNewReading(leaseId, latest.timestamp);
-        // Effects
-        charged = _settleWindow(leaseId, lease, terms, latest);
-    }
-
-    /// @inheritdoc ISettlementEscrow
-    function release(uint256 leaseId) external nonReentrant returns (uint256 amount) {
-        // Checks
-        Lease storage lease = _leaseOf(leaseId);
-        amount = lease.pending;
-        uint64 pendingUntil = lease.pendingUntil;
-        if (amount == 0 || block.timestamp < pendingUntil) revert NothingToRelease(leaseId, amount, pendingUntil);
-        // Effects
-        _release(leaseId, lease, _terms[lease.assetId][lease.termsVersion].token);
-    }
-
-    /// @inheritdoc ISettlementEscrow
-    function close(uint256 leaseId) external nonReentrant {
-        // Checks
-        Lease storage lease = _openLeaseOf(leaseId);
-        uint64 endTime = lease.endTime;
-        if (block.timestamp < endTime) revert LeaseNotExpired(leaseId, endTime);
-        Meter memory latest = oracle.latestReading(lease.assetId);
-        uint64 closableAt = endTime + FINAL_READING_GRACE_SECONDS;
-        if (latest.timestamp < endTime && block.timestamp < closableAt)
-            revert AwaitingFinalReading(leaseId, closableAt);
-        // Effects (the NFT user right has expired on its own: nothing to clear)
+        Lease storage lease = _unclosedLeaseOf(leaseId);
         StoredLeaseTerms memory terms = _terms[lease.assetId][lease.termsVersion];
-        _finalSettle(leaseId, lease, terms, latest);
-        _finish(leaseId, lease, terms.token, EndReason.Expired);
+        Billing memory billing = _billing(leaseId, lease, terms, start, point);
+        if (billing.chargeable == 0 && !billing.newStart) {
+            revert NothingToSettle(leaseId, billing.bill.total, lease.billed);
+        }
+        _requireBillable(leaseId, billing);
+        // Effects
+        charged = _charge(leaseId, lease, terms.token, billing);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function close(uint256 leaseId, MeterBoundary calldata start, MeterBoundary calldata end) external {
+        // No reentrancy guard: no token moves and every external call is a view (STATICCALL).
+        // Checks
+        Lease storage lease = _unclosedLeaseOf(leaseId);
+        uint40 endTime = lease.endTime;
+        if (block.timestamp < endTime) revert LeaseNotExpired(leaseId, endTime);
+        StoredLeaseTerms memory terms = _terms[lease.assetId][lease.termsVersion];
+        bool finalReading = end.later.batchIndex != 0;
+        if (finalReading) {
+            Billing memory billing = _billing(leaseId, lease, terms, start, end);
+            finalReading = !billing.burned;
+            if (finalReading) {
+                if (billing.pointTime != endTime) revert NotFinalReading(leaseId, billing.pointTime, endTime);
+                _requireBillable(leaseId, billing);
+                // Effects
+                _charge(leaseId, lease, terms.token, billing);
+            }
+        } else {
+            uint64 closableAt = uint64(endTime) + FINAL_READING_GRACE_SECONDS;
+            (bool exists, , ) = _limitsIfExists(lease.assetId);
+            if (exists && block.timestamp < closableAt) revert AwaitingFinalReading(leaseId, closableAt);
+        }
+        // Effects
+        _close(leaseId, lease, terms.token, finalReading);
     }
 
     /// @inheritdoc ISettlementEscrow
     function endByLessee(uint256 leaseId) external nonReentrant {
         // Checks
-        Lease storage lease = _openLeaseOf(leaseId);
+        Lease storage lease = _runningLeaseOf(leaseId);
         if (msg.sender != lease.lessee) revert NotLessee(leaseId, msg.sender);
         StoredLeaseTerms memory terms = _terms[lease.assetId][lease.termsVersion];
         if (!terms.earlyEndAllowed) revert EarlyEndNotAllowed(leaseId);
-        uint64 earliestEnd = lease.startTime + terms.minDurationSeconds;
+        uint64 earliestEnd = uint64(lease.startTime) + terms.minDurationSeconds;
         if (block.timestamp < earliestEnd) revert MinimumDurationNotReached(leaseId, earliestEnd);
-        _endEarly(leaseId, lease, terms, EndReason.EndedByLessee);
+        _endEarly(leaseId, lease, EndReason.EndedByLessee);
     }
 
     /// @inheritdoc ISettlementEscrow
     function terminateByProvider(uint256 leaseId) external nonReentrant {
         // Checks
-        Lease storage lease = _openLeaseOf(leaseId);
+        Lease storage lease = _runningLeaseOf(leaseId);
         _checkAssetOperator(lease.assetId);
-        _endEarly(leaseId, lease, _terms[lease.assetId][lease.termsVersion], EndReason.TerminatedByProvider);
+        _endEarly(leaseId, lease, EndReason.TerminatedByProvider);
     }
 
     /// @inheritdoc ISettlementEscrow
     function closeUnderfunded(uint256 leaseId) external nonReentrant {
-        // Checks (after the final settlement, which `_endEarly` runs before it evaluates `required`)
-        Lease storage lease = _openLeaseOf(leaseId);
-        _endEarly(leaseId, lease, _terms[lease.assetId][lease.termsVersion], EndReason.InsufficientFunds);
+        // Checks
+        Lease storage lease = _runningLeaseOf(leaseId);
+        uint256 required = _fundingRequired(lease);
+        uint256 deposited = lease.deposited;
+        if (!(deposited < required)) revert LeaseNotUnderfunded(leaseId, deposited, required);
+        _endEarly(leaseId, lease, EndReason.InsufficientFunds);
     }
 
     // ---------------------------------------------------------------- disputes
 
     /// @inheritdoc ISettlementEscrow
-    function dispute(uint256 leaseId, uint256 amount) external {
+    function dispute(
+        uint256 leaseId,
+        MeterBoundary calldata start,
+        MeterBoundary calldata point
+    ) external returns (uint256 amount) {
+        // No reentrancy guard: no token moves and every external call is a view (STATICCALL).
         // Checks
-        Lease storage lease = _leaseOf(leaseId);
+        Lease storage lease = _unclosedLeaseOf(leaseId);
         if (msg.sender != lease.lessee) revert NotLessee(leaseId, msg.sender);
         uint256 disputed = lease.disputed;
         if (disputed != 0) revert DisputeAlreadyOpen(leaseId, disputed);
-        uint256 pending = lease.pending;
-        uint64 pendingUntil = lease.pendingUntil;
-        if (pending == 0 || !(block.timestamp < pendingUntil)) revert NothingToDispute(leaseId, pending, pendingUntil);
-        if (amount == 0 || amount > pending) revert InvalidDisputeAmount(leaseId, amount, pending);
-        // Effects
+        Billing memory billing = _billing(leaseId, lease, _terms[lease.assetId][lease.termsVersion], start, point);
+        amount = billing.chargeable;
+        if (amount == 0) revert NothingToDispute(leaseId, billing.bill.total, lease.billed);
+        // Effects: billed like a settlement, but held instead of credited.
         uint64 deadline = uint64(block.timestamp) + arbiterTimeoutSeconds;
-        lease.pending = uint96(pending - amount);
+        _recordBilling(lease, billing);
         lease.disputed = uint96(amount);
-        lease.disputeDeadline = deadline;
-        emit DisputeRaised(leaseId, amount, deadline);
+        lease.disputeDeadline = uint256(deadline).toUint40();
+        emit DisputeRaised(leaseId, amount, billing.pointTime, deadline);
     }
 
     /// @inheritdoc ISettlementEscrow
@@ -306,6 +342,8 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         Lease storage lease = _leaseOf(leaseId);
         uint256 disputed = lease.disputed;
         if (disputed == 0) revert NoOpenDispute(leaseId);
+        uint40 deadline = lease.disputeDeadline;
+        if (!(block.timestamp < deadline)) revert ArbiterTimeoutPassed(leaseId, deadline);
         if (toLessee > disputed) revert InvalidSplit(leaseId, toLessee, disputed);
         // Effects
         _resolve(leaseId, lease, toLessee, disputed - toLessee, false);
@@ -317,9 +355,9 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         Lease storage lease = _leaseOf(leaseId);
         uint256 disputed = lease.disputed;
         if (disputed == 0) revert NoOpenDispute(leaseId);
-        uint64 deadline = lease.disputeDeadline;
+        uint40 deadline = lease.disputeDeadline;
         if (block.timestamp < deadline) revert ArbiterTimeoutNotReached(leaseId, deadline);
-        // Effects: the default — the charge stands.
+        // Effects
         _resolve(leaseId, lease, 0, disputed, true);
     }
 
@@ -358,15 +396,26 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     }
 
     /// @inheritdoc ISettlementEscrow
+    function previewBill(
+        uint256 leaseId,
+        MeterBoundary calldata start,
+        MeterBoundary calldata point
+    ) external view returns (LeaseBill memory bill, uint256 chargeable) {
+        Lease storage lease = _leaseOf(leaseId);
+        Billing memory billing = _billing(leaseId, lease, _terms[lease.assetId][lease.termsVersion], start, point);
+        return (billing.bill, billing.chargeable);
+    }
+
+    /// @inheritdoc ISettlementEscrow
     function leaseCount() external view returns (uint256) {
         return _nextLeaseId - 1;
     }
 
     /// @inheritdoc ISettlementEscrow
     function minimumDeposit(uint256 assetId) public view returns (uint256) {
-        StoredLeaseTerms storage terms = _terms[assetId][_termsIndex[assetId].current];
-        (uint16 gpuCount, , ) = nft.meteringLimits(assetId);
-        return SettlementMath.fullHourCost(gpuCount, terms.reservationPricePerGpuHour, terms.usagePricePerBusyGpuHour);
+        StoredLeaseTerms memory terms = _terms[assetId][_assets[assetId].currentTerms];
+        (uint16 gpuCount, uint16 tdpWattsPerGpu, ) = nft.meteringLimits(assetId);
+        return SettlementMath.fullUseCost(gpuCount, tdpWattsPerGpu, terms, 1 hours);
     }
 
     /// @inheritdoc ISettlementEscrow
@@ -374,170 +423,224 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         return _tokenAllowed[token];
     }
 
-    // ---------------------------------------------------------------- internals
+    /// @inheritdoc ISettlementEscrow
+    function unfinishedLeasesOf(uint256 assetId) external view returns (uint256 count, address token) {
+        AssetLeasing memory asset = _assets[assetId];
+        return (asset.unfinishedLeases, asset.unfinishedToken);
+    }
+
+    // ---------------------------------------------------------------- internals: opening
 
     /// @dev Opens a lease; the caller runs the reentrancy and pause guards.
-    function _open(uint256 assetId, uint64 durationSeconds, uint256 deposit) private returns (uint256 leaseId) {
+    function _open(
+        uint256 assetId,
+        uint24 termsVersion,
+        uint64 durationSeconds,
+        uint256 deposit
+    ) private returns (uint256 leaseId) {
         // Checks
-        (uint24 version, address token) = _checkOpen(assetId, durationSeconds, deposit);
-        Meter memory baseline = oracle.latestReading(assetId);
+        address token = _checkOpen(assetId, termsVersion, durationSeconds, deposit);
         // Effects
-        uint64 endTime;
-        (leaseId, endTime) = _recordLease(assetId, version, token, durationSeconds, deposit, baseline);
+        leaseId = _nextLeaseId;
+        _nextLeaseId = leaseId + 1;
+        uint64 startTime = uint64(block.timestamp);
+        uint64 endTime = startTime + durationSeconds;
+        uint96 deposit96 = deposit.toUint96();
+        Lease storage lease = _leases[leaseId];
+        lease.lessee = msg.sender;
+        lease.startTime = uint40(startTime);
+        lease.endTime = uint256(endTime).toUint40();
+        lease.assetId = uint32(assetId); // checked to fit in `_checkOpen`
+        lease.termsVersion = termsVersion;
+        lease.balance = deposit96;
+        lease.deposited = deposit96;
+        _countUnfinished(assetId, token);
+        emit LeaseOpened(leaseId, assetId, msg.sender, token, termsVersion, startTime, endTime, deposit);
         // Interactions
         _pullExact(token, msg.sender, deposit);
         nft.setUser(assetId, msg.sender, endTime);
     }
 
-    /// @dev The checks of `_open`: current terms, allowed token, duration bounds, leasable asset, deposit.
+    /// @dev The checks of `_open`: the agreed terms are current, allowed token, duration bounds,
+    /// meterable and leasable asset, deposit of at least one hour of full use. Returns the token.
     function _checkOpen(
         uint256 assetId,
+        uint24 termsVersion,
         uint64 durationSeconds,
         uint256 deposit
-    ) private view returns (uint24 version, address token) {
-        version = _termsIndex[assetId].current;
-        if (version == 0) revert NoLeaseTerms(assetId);
-        StoredLeaseTerms memory terms = _terms[assetId][version];
+    ) private view returns (address token) {
+        uint24 current = _assets[assetId].currentTerms;
+        if (current == 0) revert NoLeaseTerms(assetId);
+        if (termsVersion != current) revert TermsVersionMismatch(assetId, termsVersion, current);
+        StoredLeaseTerms memory terms = _terms[assetId][current];
         token = terms.token;
         if (!_tokenAllowed[token]) revert TokenNotAllowed(token);
         if (durationSeconds < terms.minDurationSeconds || durationSeconds > terms.maxDurationSeconds) {
             revert DurationOutOfBounds(durationSeconds, terms.minDurationSeconds, terms.maxDurationSeconds);
         }
+        if (assetId > type(uint32).max) revert AssetNotMeterable(assetId);
         if (!nft.isLeasable(assetId)) revert AssetNotLeasable(assetId);
-        (uint16 gpuCount, , ) = nft.meteringLimits(assetId);
-        uint256 minimum = SettlementMath.fullHourCost(
-            gpuCount,
-            terms.reservationPricePerGpuHour,
-            terms.usagePricePerBusyGpuHour
-        );
+        (uint16 gpuCount, uint16 tdpWattsPerGpu, ) = nft.meteringLimits(assetId);
+        uint256 minimum = SettlementMath.fullUseCost(gpuCount, tdpWattsPerGpu, terms, 1 hours);
         if (deposit < minimum || deposit == 0) revert DepositTooLow(deposit, minimum);
     }
 
-    /// @dev The effects of `_open`: writes lease slots 0-2 (slots 3 and 4 start at zero).
-    function _recordLease(
-        uint256 assetId,
-        uint24 version,
-        address token,
-        uint64 durationSeconds,
-        uint256 deposit,
-        Meter memory baseline
-    ) private returns (uint256 leaseId, uint64 endTime) {
-        leaseId = _nextLeaseId;
-        _nextLeaseId = leaseId + 1;
-        uint64 startTime = uint64(block.timestamp);
-        endTime = startTime + durationSeconds;
-        uint96 deposit96 = deposit.toUint96();
-        Lease storage lease = _leases[leaseId];
-        lease.lessee = msg.sender;
-        lease.startTime = startTime;
-        lease.termsVersion = version;
-        lease.endTime = endTime;
-        lease.cursorTimestamp = baseline.timestamp;
-        lease.cursorBusyGpuSeconds = baseline.busyGpuSeconds;
-        lease.cursorAvailableGpuSeconds = baseline.availableGpuSeconds;
-        lease.assetId = assetId.toUint64();
-        lease.balance = deposit96;
-        emit LeaseOpened(leaseId, assetId, msg.sender, token, version, startTime, endTime, deposit);
+    /// @dev Counts a new unfinished lease of the asset in `token`.
+    function _countUnfinished(uint256 assetId, address token) private {
+        AssetLeasing storage asset = _assets[assetId];
+        uint32 count = asset.unfinishedLeases;
+        if (count == 0) asset.unfinishedToken = token;
+        else if (asset.unfinishedToken != token) asset.unfinishedToken = MIXED_TOKENS;
+        asset.unfinishedLeases = count + 1;
     }
 
-    /// @dev Ends an open lease before its end time: truncates it to now, settles it finally, clears
-    /// the NFT user and refunds the leftover.
-    function _endEarly(uint256 leaseId, Lease storage lease, StoredLeaseTerms memory terms, EndReason reason) private {
-        // Checks
-        uint64 endTime = lease.endTime;
-        if (!(block.timestamp < endTime)) revert LeaseExpired(leaseId, endTime);
-        uint256 assetId = lease.assetId;
-        Meter memory latest = oracle.latestReading(assetId);
-        // Effects: nothing after now is billed, even a reading stamped slightly in the future.
-        lease.endTime = uint64(block.timestamp);
-        _finalSettle(leaseId, lease, terms, latest);
-        if (reason == EndReason.InsufficientFunds) {
-            (uint16 gpuCount, , ) = nft.meteringLimits(assetId);
-            uint256 required = SettlementMath.fullHourCost(
-                gpuCount,
-                terms.reservationPricePerGpuHour,
-                terms.usagePricePerBusyGpuHour
-            );
+    // ---------------------------------------------------------------- internals: billing
+
+    /// @dev Proves the meters at the lease start and at the billing point (`IUsageOracle.meterWindow`)
+    /// and prices the bill up to the point. A burned asset has no spec and no payee: nothing more is
+    /// billed (`burned`); any other failure of the oracle bubbles up.
+    function _billing(
+        uint256 leaseId,
+        Lease storage lease,
+        StoredLeaseTerms memory terms,
+        MeterBoundary calldata start,
+        MeterBoundary calldata point
+    ) private view returns (Billing memory billing) {
+        if (!lease.startMetered && start.later.batchIndex == 0) revert StartMeterRequired(leaseId);
+        // Once the start meter is stored, callers pass an absent `start` (it would only cost gas).
+        try oracle.meterWindow(lease.assetId, lease.startTime, lease.endTime, start, point) returns (
+            MeterAt memory atStart,
+            MeterAt memory atPoint,
+            uint16 gpuCount,
+            uint16 tdpWattsPerGpu
+        ) {
+            _price(lease, terms, billing, atStart, atPoint, gpuCount, tdpWattsPerGpu);
+        } catch (bytes memory reason) {
+            // A burned asset has no spec and no payee: nothing more is billed.
+            _requireBurned(reason);
+            billing.burned = true;
+            return billing;
+        }
+        uint256 billed = lease.billed;
+        if (billing.bill.total > billed) {
+            uint256 increase = billing.bill.total - billed;
             uint256 balance = lease.balance;
-            if (!(balance < required)) revert LeaseNotUnderfunded(leaseId, balance, required);
+            billing.chargeable = increase < balance ? increase : balance;
         }
-        _finish(leaseId, lease, terms.token, reason);
-        // Interactions: the lease held the NFT user right until its end time, which has not come.
-        nft.setUser(assetId, address(0), 0);
     }
 
-    /// @dev The final settlement of an ending lease: releases a matured pending charge, then settles the
-    /// newest reading if there is one. Skipped while paused (no new charges during a pause). A charge
-    /// still inside its dispute window is merged with the new one under a fresh window.
-    function _finalSettle(
-        uint256 leaseId,
+    /// @dev Fills a billing from the meters `meterWindow` proved: the start meter (stored, or the proven
+    /// one: `newStart`), the point, the latest acceptance time and the bill up to the point.
+    function _price(
         Lease storage lease,
         StoredLeaseTerms memory terms,
-        Meter memory latest
-    ) private {
-        if (paused()) return;
-        if (lease.pending != 0 && !(block.timestamp < lease.pendingUntil)) _release(leaseId, lease, terms.token);
-        if (latest.timestamp > lease.cursorTimestamp) _settleWindow(leaseId, lease, terms, latest);
+        Billing memory billing,
+        MeterAt memory atStart,
+        MeterAt memory atPoint,
+        uint16 gpuCount,
+        uint16 tdpWattsPerGpu
+    ) private view {
+        uint40 startTime = lease.startTime;
+        billing.latestAcceptedAt = atPoint.acceptedAt;
+        if (lease.startMetered) {
+            billing.start = Meter({
+                timestamp: startTime,
+                busyGpuSeconds: lease.startBusyGpuSeconds,
+                availableGpuSeconds: lease.startAvailableGpuSeconds,
+                energyJ: lease.startEnergyJ
+            });
+        } else {
+            billing.start = atStart.meter;
+            billing.newStart = true;
+            if (atStart.acceptedAt > billing.latestAcceptedAt) billing.latestAcceptedAt = atStart.acceptedAt;
+        }
+        billing.pointTime = atPoint.meter.timestamp;
+        billing.bill = SettlementMath.leaseBill(
+            billing.start,
+            atPoint.meter,
+            lease.endTime - startTime,
+            gpuCount,
+            tdpWattsPerGpu,
+            terms
+        );
     }
 
-    /// @dev Prices the window from the lease's cursor to `latest`, moves the charge (capped at the
-    /// balance) to pending and advances the cursor. A never-reported baseline (cursor timestamp 0)
-    /// adopts `latest` as the baseline and bills nothing.
-    function _settleWindow(
+    /// @dev Reverts unless every reading a billing used is past its dispute window.
+    function _requireBillable(uint256 leaseId, Billing memory billing) private view {
+        uint64 billableAt = billing.latestAcceptedAt + disputeWindowSeconds;
+        if (block.timestamp < billableAt) revert ReadingNotYetBillable(leaseId, billableAt);
+    }
+
+    /// @dev Stores what a billing proved (the start meter, the new bill) and takes its charge from the
+    /// balance. Returns the charge.
+    function _recordBilling(Lease storage lease, Billing memory billing) private returns (uint96 charge) {
+        if (billing.newStart) {
+            lease.startMetered = true;
+            // Proven meters come from packed readings (48-bit counters) or lie between two of them.
+            lease.startBusyGpuSeconds = uint48(billing.start.busyGpuSeconds);
+            lease.startAvailableGpuSeconds = uint48(billing.start.availableGpuSeconds);
+            lease.startEnergyJ = billing.start.energyJ;
+        }
+        // Cannot overflow: chargeable <= balance, and billed + balance <= deposited, within uint96.
+        charge = uint96(billing.chargeable);
+        lease.balance -= charge;
+        lease.billed += charge;
+    }
+
+    /// @dev Records a billing and credits its charge to the NFT's current owner.
+    function _charge(
         uint256 leaseId,
         Lease storage lease,
-        StoredLeaseTerms memory terms,
-        Meter memory latest
+        address token,
+        Billing memory billing
     ) private returns (uint256 charged) {
-        Meter memory cursor = Meter({
-            timestamp: lease.cursorTimestamp,
-            busyGpuSeconds: lease.cursorBusyGpuSeconds,
-            availableGpuSeconds: lease.cursorAvailableGpuSeconds,
-            energyJ: 0
-        });
-        WindowCharge memory priced;
-        if (cursor.timestamp != 0) {
-            (bool exists, uint16 gpuCount) = _gpuCountIfExists(lease.assetId);
-            // A burned asset has no payee (see `_payToProvider`): its last window is not billed, so
-            // the lease can still be closed and the lessee refunded.
-            if (exists) {
-                priced = SettlementMath.priceWindow(cursor, latest, lease.startTime, lease.endTime, gpuCount, terms);
-                uint256 balance = lease.balance;
-                charged = priced.netCharge < balance ? priced.netCharge : balance;
-            }
-        }
-        lease.cursorTimestamp = latest.timestamp;
-        lease.cursorBusyGpuSeconds = latest.busyGpuSeconds;
-        lease.cursorAvailableGpuSeconds = latest.availableGpuSeconds;
-        uint64 pendingUntil = lease.pendingUntil;
-        if (charged != 0) {
-            pendingUntil = uint64(block.timestamp) + disputeWindowSeconds;
-            // Cannot overflow: charged ≤ balance, and balance + pending ≤ deposited, which fits in uint96.
-            lease.balance -= uint96(charged);
-            lease.pending += uint96(charged);
-            lease.pendingUntil = pendingUntil;
-        }
-        emit LeaseSettled(leaseId, cursor.timestamp, latest.timestamp, priced, charged, pendingUntil);
+        charged = _recordBilling(lease, billing);
+        address payee = nft.ownerOf(lease.assetId);
+        if (charged != 0) _withdrawable[payee][token] += charged;
+        emit LeaseSettled(leaseId, payee, billing.pointTime, billing.bill, charged);
     }
 
-    /// @dev Credits the lease's pending charge to the NFT's current owner.
-    function _release(uint256 leaseId, Lease storage lease, address token) private {
-        uint96 amount = lease.pending;
-        lease.pending = 0;
-        address payee = _payToProvider(lease, token, amount);
-        emit ChargeReleased(leaseId, payee, token, amount);
+    /// @dev Full use of the lease from its start to its end or one hour from now, whichever is first.
+    /// Deposits are only ever taken by the lease's bill, which never exceeds full use, so a lease whose
+    /// deposits cover this always has the balance to pay for what it has used and the next hour.
+    function _fundingRequired(Lease storage lease) private view returns (uint256) {
+        (bool exists, uint16 gpuCount, uint16 tdpWattsPerGpu) = _limitsIfExists(lease.assetId);
+        if (!exists) return 0;
+        uint256 horizon = block.timestamp + 1 hours;
+        uint256 to = lease.endTime < horizon ? lease.endTime : horizon;
+        StoredLeaseTerms memory terms = _terms[lease.assetId][lease.termsVersion];
+        return SettlementMath.fullUseCost(gpuCount, tdpWattsPerGpu, terms, to - lease.startTime);
     }
 
-    /// @dev Marks the lease ended and credits its leftover balance to the lessee.
-    function _finish(uint256 leaseId, Lease storage lease, address token, EndReason reason) private {
-        uint96 refund = lease.balance;
+    // ---------------------------------------------------------------- internals: ending
+
+    /// @dev Ends a running lease now: truncates its end time and clears the NFT user. `close` bills it.
+    function _endEarly(uint256 leaseId, Lease storage lease, EndReason reason) private {
+        // Effects
+        uint64 now_ = uint64(block.timestamp);
+        // Before the end time, which fits 40 bits.
+        lease.endTime = uint40(now_);
         lease.endReason = reason;
+        emit LeaseEnded(leaseId, reason, msg.sender, now_);
+        // Interactions: the lease held the NFT user right until its end time, which had not come.
+        nft.setUser(lease.assetId, address(0), 0);
+    }
+
+    /// @dev Marks the lease closed and credits its leftover balance to the lessee.
+    function _close(uint256 leaseId, Lease storage lease, address token, bool finalReading) private {
+        EndReason reason = lease.endReason;
+        if (reason == EndReason.None) {
+            reason = EndReason.Expired;
+            lease.endReason = reason;
+        }
+        lease.closed = true;
+        uint96 refund = lease.balance;
         if (refund != 0) {
             lease.balance = 0;
-            lease.refunded += refund;
             _withdrawable[lease.lessee][token] += refund;
         }
-        emit LeaseEnded(leaseId, reason, msg.sender, refund);
+        if (lease.disputed == 0) _finishUnfinished(lease.assetId);
+        emit LeaseClosed(leaseId, reason, msg.sender, finalReading, refund);
     }
 
     /// @dev Splits the disputed amount between the lessee and the NFT's current owner.
@@ -547,41 +650,54 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         lease.disputeDeadline = 0;
         // Both shares are parts of `disputed`, a uint96.
         if (toLessee != 0) {
-            lease.refunded += uint96(toLessee);
+            lease.disputeRefunded += uint96(toLessee);
             _withdrawable[lease.lessee][token] += toLessee;
         }
         if (toPayee != 0) _payToProvider(lease, token, uint96(toPayee));
+        if (lease.closed) _finishUnfinished(lease.assetId);
         emit DisputeResolved(leaseId, msg.sender, toLessee, toPayee, byTimeout);
+    }
+
+    /// @dev One unfinished lease of the asset finished.
+    function _finishUnfinished(uint256 assetId) private {
+        AssetLeasing storage asset = _assets[assetId];
+        uint32 count = asset.unfinishedLeases - 1;
+        asset.unfinishedLeases = count;
+        if (count == 0) asset.unfinishedToken = address(0);
     }
 
     /// @dev Credits `amount` to the NFT's current owner as charged. When the asset has been burned
     /// nobody else can be paid: the amount goes back to the lessee and counts as refunded.
-    function _payToProvider(Lease storage lease, address token, uint96 amount) private returns (address payee) {
+    function _payToProvider(Lease storage lease, address token, uint96 amount) private {
+        address payee;
         try nft.ownerOf(lease.assetId) returns (address owner) {
             payee = owner;
-            lease.charged += amount;
         } catch (bytes memory reason) {
-            if (reason.length < 4 || bytes4(reason) != IERC721Errors.ERC721NonexistentToken.selector) {
-                // Anything but "burned" is unexpected: bubble it up rather than misdirect funds.
-                LowLevelCall.bubbleRevert(reason);
-            }
+            _requireBurned(reason);
             payee = lease.lessee;
-            lease.refunded += amount;
+            lease.disputeRefunded += amount;
         }
         _withdrawable[payee][token] += amount;
     }
 
-    /// @dev The asset's GPU count, or `exists = false` when the NFT has been burned. Only the NFT's
-    /// `ERC721NonexistentToken` counts as burned; any other failure (including running out of gas in
-    /// the call) bubbles up, so a caller cannot skip a charge by starving the call of gas.
-    function _gpuCountIfExists(uint256 assetId) private view returns (bool exists, uint16 gpuCount) {
-        try nft.meteringLimits(assetId) returns (uint16 count, uint16, AssetStatus) {
-            return (true, count);
+    // ---------------------------------------------------------------- internals: small helpers
+
+    /// @dev The asset's GPU count and TDP, or `exists = false` when the NFT has been burned. Only the
+    /// NFT's `ERC721NonexistentToken` counts as burned; any other failure (including running out of gas
+    /// in the call) bubbles up, so a caller cannot skip a charge by starving the call of gas.
+    function _limitsIfExists(uint256 assetId) private view returns (bool exists, uint16 gpuCount, uint16 tdp) {
+        try nft.meteringLimits(assetId) returns (uint16 count, uint16 tdpWatts, AssetStatus) {
+            return (true, count, tdpWatts);
         } catch (bytes memory reason) {
-            if (reason.length < 4 || bytes4(reason) != IERC721Errors.ERC721NonexistentToken.selector) {
-                LowLevelCall.bubbleRevert(reason);
-            }
-            return (false, 0);
+            _requireBurned(reason);
+            return (false, 0, 0);
+        }
+    }
+
+    /// @dev Bubbles `reason` up unless it is the NFT's `ERC721NonexistentToken`.
+    function _requireBurned(bytes memory reason) private pure {
+        if (reason.length < 4 || bytes4(reason) != IERC721Errors.ERC721NonexistentToken.selector) {
+            LowLevelCall.bubbleRevert(reason);
         }
     }
 
@@ -604,10 +720,12 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     function _accounting(
         Lease storage lease
     ) private view returns (uint256 deposited, uint256 charged, uint256 refunded, uint256 held) {
-        charged = lease.charged;
-        refunded = lease.refunded;
-        held = uint256(lease.balance) + lease.pending + lease.disputed;
-        deposited = charged + refunded + held;
+        deposited = lease.deposited;
+        uint256 disputeRefunded = lease.disputeRefunded;
+        uint256 billed = lease.billed;
+        charged = billed - lease.disputed - disputeRefunded;
+        held = uint256(lease.balance) + lease.disputed;
+        refunded = deposited - billed - lease.balance + disputeRefunded;
     }
 
     /// @dev The lease, or `UnknownLease`.
@@ -616,11 +734,20 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         if (lease.lessee == address(0)) revert UnknownLease(leaseId);
     }
 
-    /// @dev The lease, or `UnknownLease` / `LeaseAlreadyEnded`.
-    function _openLeaseOf(uint256 leaseId) private view returns (Lease storage lease) {
+    /// @dev The lease, unless unknown or closed (`LeaseAlreadyClosed`).
+    function _unclosedLeaseOf(uint256 leaseId) private view returns (Lease storage lease) {
+        lease = _leaseOf(leaseId);
+        if (lease.closed) revert LeaseAlreadyClosed(leaseId);
+    }
+
+    /// @dev The lease, unless unknown, ended early or closed (`LeaseAlreadyEnded`), or past its end time
+    /// (`LeaseExpired`).
+    function _runningLeaseOf(uint256 leaseId) private view returns (Lease storage lease) {
         lease = _leaseOf(leaseId);
         EndReason reason = lease.endReason;
         if (reason != EndReason.None) revert LeaseAlreadyEnded(leaseId, reason);
+        uint40 endTime = lease.endTime;
+        if (!(block.timestamp < endTime)) revert LeaseExpired(leaseId, endTime);
     }
 
     function _sameTerms(StoredLeaseTerms memory a, StoredLeaseTerms memory b) private pure returns (bool) {
@@ -633,6 +760,7 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
                 token: stored.token,
                 reservationPricePerGpuHour: stored.reservationPricePerGpuHour,
                 usagePricePerBusyGpuHour: stored.usagePricePerBusyGpuHour,
+                energyPricePerKWh: stored.energyPricePerKWh,
                 minDurationSeconds: stored.minDurationSeconds,
                 maxDurationSeconds: stored.maxDurationSeconds,
                 slaAvailabilityBps: stored.slaAvailabilityBps,

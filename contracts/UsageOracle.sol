@@ -7,13 +7,22 @@ import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import { IUsageOracle } from "./interfaces/IUsageOracle.sol";
 import { IGpuAssetNFT } from "./interfaces/IGpuAssetNFT.sol";
-import { AssetStatus } from "./types/GpuAssetTypes.sol";
-import { Reading, Meter } from "./types/OracleTypes.sol";
-import { MeterLib } from "./libraries/MeterLib.sol";
+import {
+    READING_BYTES,
+    Meter,
+    MeterAt,
+    MeterBound,
+    MeterBoundary,
+    MeterSource,
+    ProvenReading,
+    ReadingProof
+} from "./types/OracleTypes.sol";
+import { MeterMath } from "./libraries/MeterMath.sol";
+import { ReadingsMerkle } from "./libraries/ReadingsMerkle.sol";
 
-/// @title UsageOracle — signed utilization and energy meters of GPU assets
-/// @notice See `IUsageOracle`. Stores each asset's latest reading in one word and emits one
-/// `UsageReported` event per batch.
+/// @title UsageOracle — signed utilization and energy meters of GPU assets, with provable history
+/// @notice See `IUsageOracle`. One storage slot per accepted batch; readings travel in calldata and
+/// in the `BatchAccepted` event; `meterAt` proves any asset's meter at any time.
 contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
     /// @inheritdoc IUsageOracle
     bytes32 public constant ORACLE_ADMIN_ROLE = keccak256("ORACLE_ADMIN_ROLE");
@@ -28,40 +37,39 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
     /// @inheritdoc IUsageOracle
     uint16 public constant MAX_ENERGY_MARGIN_BPS = 5_000;
 
-    /// @notice EIP-712 type hash of `Reading`.
-    // solhint-disable-next-line gas-small-strings
-    bytes32 public constant READING_TYPEHASH = keccak256(
-        "Reading(uint256 assetId,uint64 timestamp,uint64 busyGpuSeconds,uint64 availableGpuSeconds,uint64 energyJ)"
-    );
-    /// @notice EIP-712 type hash of `UsageBatch` (with the referenced `Reading` type appended).
+    /// @notice EIP-712 type hash of `UsageBatch`.
     // solhint-disable-next-line gas-small-strings
     bytes32 public constant USAGE_BATCH_TYPEHASH = keccak256(
-        "UsageBatch(uint64 configVersion,Reading[] readings)"
-        "Reading(uint256 assetId,uint64 timestamp,uint64 busyGpuSeconds,uint64 availableGpuSeconds,uint64 energyJ)"
+        "UsageBatch(uint64 configVersion,uint32 batchIndex,uint64 timestamp,bytes32 readingsRoot)"
     );
+
+    /// @dev Length of one (r, s, v) signature.
+    uint256 private constant SIGNATURE_BYTES = 65;
 
     IGpuAssetNFT private immutable _nft;
 
-    // The settings `submit` reads are declared together right after Pausable's `_paused` (1 byte), so
-    // the pause flag and all of them share one slot: 1 + 8 + 1 + 1 + 8 + 2 = 21 bytes, one cold read.
+    // Everything `submit` reads and writes besides the batch slot is declared right after Pausable's
+    // `_paused` (1 byte), so that all of it shares one slot: 1 + 8 + 1 + 1 + 4 + 2 + 4 + 8 = 29 bytes.
     uint64 private _configVersion;
     uint8 private _threshold;
     uint8 private _signerCount;
-    uint64 private _maxFutureSkewSeconds;
+    uint32 private _maxFutureSkewSeconds;
     uint16 private _energyMarginBps;
+    uint32 private _nextBatchIndex;
+    uint64 private _lastBatchTimestamp;
 
     address[] private _signers;
     /// @dev 1 + index in `_signers` for current signers, 0 otherwise.
     mapping(address signer => uint256 position) private _signerPosition;
-    /// @dev The latest accepted reading of each asset, packed as `MeterLib.pack` describes.
-    mapping(uint256 assetId => uint256 packedMeter) private _meters;
+    /// @dev keccak256(abi.encode(readingsRoot, timestamp, acceptedAt, configVersion)) per accepted batch.
+    mapping(uint32 batchIndex => bytes32 commitment) private _batchCommitments;
 
     /// @notice Deploys a fully configured oracle: no follow-up transaction is needed.
     /// @param admin Receives DEFAULT_ADMIN_ROLE, ORACLE_ADMIN_ROLE and PAUSER_ROLE.
-    /// @param nft_ The GpuAssetNFT whose spec and status bound the readings.
+    /// @param nft_ The GpuAssetNFT whose spec bounds the readings.
     /// @param signers_ The initial signer set (configuration version 1).
     /// @param threshold_ Signatures required per batch.
-    /// @param maxFutureSkewSeconds_ How far in the future a reading may be, at most 1 hour.
+    /// @param maxFutureSkewSeconds_ How far in the future a batch may be, at most 1 hour.
     /// @param energyMarginBps_ Energy allowed above gpuCount * TDP, at most 5000 bps.
     constructor(
         address admin,
@@ -83,10 +91,12 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(ORACLE_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
-        _maxFutureSkewSeconds = maxFutureSkewSeconds_;
+        // At most MAX_FUTURE_SKEW_SECONDS (checked above): fits 32 bits.
+        _maxFutureSkewSeconds = uint32(maxFutureSkewSeconds_);
         emit MaxFutureSkewUpdated(0, maxFutureSkewSeconds_);
         _energyMarginBps = energyMarginBps_;
         emit EnergyMarginUpdated(0, energyMarginBps_);
+        _nextBatchIndex = 1;
         _replaceSigners(signers_, threshold_);
     }
 
@@ -95,35 +105,80 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
     /// @inheritdoc IUsageOracle
     function submit(
         uint64 batchConfigVersion,
-        Reading[] calldata readings,
-        bytes[] calldata signatures
-    ) external whenNotPaused returns (uint256 accepted) {
-        // Checks: the batch as a whole (version, size, signatures).
-        uint64 currentVersion = _configVersion;
-        if (batchConfigVersion != currentVersion) revert StaleConfigVersion(batchConfigVersion, currentVersion);
-        uint256 count = readings.length;
-        if (count == 0) revert EmptyBatch();
-        if (count > MAX_READINGS) revert BatchTooLarge(count, MAX_READINGS);
-        bytes32 digest = _batchDigest(batchConfigVersion, readings);
-        _verifySignatures(digest, signatures);
+        uint32 batchIndex,
+        uint64 timestamp,
+        bytes calldata readings,
+        bytes calldata signatures
+    ) external whenNotPaused returns (bytes32 root) {
+        // Checks: the header, the readings' shape, then the signatures over the rebuilt root.
+        _checkHeader(batchConfigVersion, batchIndex, timestamp);
+        uint256 count = _readingCount(readings);
+        uint256 firstInvalid;
+        (root, firstInvalid) = ReadingsMerkle.scan(readings, count, batchIndex);
+        if (firstInvalid != count) _revertInvalidReading(readings, firstInvalid, batchIndex);
+        _verifySignatures(_batchDigest(batchConfigVersion, batchIndex, timestamp, root), signatures);
 
-        // Effects, reading by reading, each checked first. The only external call, `meteringLimits`,
-        // is a view on the NFT (no state change and no re-entry into this contract can follow from it).
-        uint256[] memory meters;
-        (meters, accepted) = _applyReadings(readings);
-        emit UsageReported(digest, batchConfigVersion, meters);
+        // Effects
+        _batchCommitments[batchIndex] = _commitment(root, timestamp, uint64(block.timestamp), batchConfigVersion);
+        _nextBatchIndex = batchIndex + 1;
+        _lastBatchTimestamp = timestamp;
+        emit BatchAccepted(batchIndex, batchConfigVersion, timestamp, root, count);
     }
 
     /// @inheritdoc IUsageOracle
-    function latestReading(uint256 assetId) external view returns (Meter memory) {
-        return MeterLib.unpack(_meters[assetId]);
+    function batchCommitment(uint32 batchIndex) external view returns (bytes32) {
+        return _batchCommitments[batchIndex];
     }
 
     /// @inheritdoc IUsageOracle
-    function isFresh(uint256 assetId, uint64 maxAgeSeconds) external view returns (bool) {
-        uint64 timestamp = MeterLib.timestampOf(_meters[assetId]);
-        // age <= maxAgeSeconds, written so that a timestamp in the (allowed) future counts as age 0.
-        return timestamp != 0 && block.timestamp < uint256(timestamp) + maxAgeSeconds + 1;
+    function nextBatchIndex() external view returns (uint32) {
+        return _nextBatchIndex;
+    }
+
+    /// @inheritdoc IUsageOracle
+    function lastBatchTimestamp() external view returns (uint64) {
+        return _lastBatchTimestamp;
+    }
+
+    /// @inheritdoc IUsageOracle
+    function verifyReading(ReadingProof calldata proof) external view returns (ProvenReading memory) {
+        return _verified(proof);
+    }
+
+    /// @inheritdoc IUsageOracle
+    function meterAt(
+        uint256 assetId,
+        uint64 time,
+        ReadingProof calldata earlierProof,
+        ReadingProof calldata laterProof,
+        MeterBound bound
+    ) external view returns (MeterAt memory) {
+        return _meterAt(assetId, time, earlierProof, laterProof, bound);
+    }
+
+    /// @inheritdoc IUsageOracle
+    function meterWindow(
+        uint256 assetId,
+        uint64 startTime,
+        uint64 endLimit,
+        MeterBoundary calldata start,
+        MeterBoundary calldata point
+    )
+        external
+        view
+        returns (MeterAt memory atStart, MeterAt memory atPoint, uint16 gpuCount, uint16 tdpWattsPerGpu)
+    {
+        (gpuCount, tdpWattsPerGpu, ) = _nft.meteringLimits(assetId);
+        if (start.later.batchIndex != 0) {
+            atStart = _meterAt(assetId, startTime, start.earlier, start.later, MeterBound.Upper);
+        }
+        ProvenReading memory later = _verified(point.later);
+        if (later.assetId != assetId) revert ReadingOfOtherAsset(assetId, later.assetId);
+        if (later.meter.timestamp > endLimit) {
+            atPoint = _meterAt(assetId, endLimit, point.earlier, point.later, MeterBound.Lower);
+        } else {
+            atPoint = MeterAt({ meter: later.meter, source: MeterSource.Exact, acceptedAt: later.acceptedAt });
+        }
     }
 
     /// @inheritdoc IUsageOracle
@@ -132,8 +187,21 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
     }
 
     /// @inheritdoc IUsageOracle
-    function batchDigest(uint64 batchConfigVersion, Reading[] calldata readings) external view returns (bytes32) {
-        return _batchDigest(batchConfigVersion, readings);
+    function batchDigest(
+        uint64 batchConfigVersion,
+        uint32 batchIndex,
+        uint64 timestamp,
+        bytes32 root
+    ) external view returns (bytes32) {
+        return _batchDigest(batchConfigVersion, batchIndex, timestamp, root);
+    }
+
+    /// @inheritdoc IUsageOracle
+    function readingsRoot(bytes calldata readings) external pure returns (bytes32) {
+        uint256 length = readings.length;
+        if (length % READING_BYTES != 0) revert MalformedReadings(length);
+        if (length == 0) revert EmptyBatch();
+        return ReadingsMerkle.rootOf(readings, length / READING_BYTES);
     }
 
     // ---------------------------------------------------------------- configuration
@@ -151,8 +219,8 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
             revert FutureSkewTooLarge(maxFutureSkewSeconds_, MAX_FUTURE_SKEW_SECONDS);
         }
         if (maxFutureSkewSeconds_ == previous) revert FutureSkewUnchanged(maxFutureSkewSeconds_);
-        // Effects
-        _maxFutureSkewSeconds = maxFutureSkewSeconds_;
+        // Effects (fits 32 bits: checked above)
+        _maxFutureSkewSeconds = uint32(maxFutureSkewSeconds_);
         emit MaxFutureSkewUpdated(previous, maxFutureSkewSeconds_);
     }
 
@@ -213,123 +281,156 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev EIP-712 digest of `UsageBatch(configVersion, readings)`.
-    function _batchDigest(uint64 batchConfigVersion, Reading[] calldata readings) private view returns (bytes32) {
-        bytes32 readingsHash = MeterLib.hashReadings(readings, READING_TYPEHASH);
-        return _hashTypedDataV4(keccak256(abi.encode(USAGE_BATCH_TYPEHASH, batchConfigVersion, readingsHash)));
-    }
-
-    /// @dev Checks and stores each reading newer than its asset's latest; returns the event's meter
-    /// words and the accepted count. Reverts `BatchAlreadyAccepted` when none is newer.
-    function _applyReadings(Reading[] calldata readings) private returns (uint256[] memory meters, uint256 accepted) {
-        uint256 count = readings.length;
+    /// @dev The header rules of `submit`: current signer set, the next index, a newer time, not too far ahead.
+    function _checkHeader(uint64 batchConfigVersion, uint32 batchIndex, uint64 timestamp) private view {
+        uint64 currentVersion = _configVersion;
+        if (batchConfigVersion != currentVersion) revert StaleConfigVersion(batchConfigVersion, currentVersion);
+        uint32 next = _nextBatchIndex;
+        if (batchIndex < next) revert BatchIndexTaken(batchIndex, next);
+        if (batchIndex > next) revert BatchIndexAhead(batchIndex, next);
+        uint64 lastTimestamp = _lastBatchTimestamp;
+        // solhint-disable-next-line gas-strict-inequalities
+        if (timestamp <= lastTimestamp) revert BatchNotNewer(timestamp, lastTimestamp);
         uint64 maxTimestamp = uint64(block.timestamp) + _maxFutureSkewSeconds;
-        uint16 energyMarginBps_ = _energyMarginBps;
-        meters = new uint256[](2 * count);
-        uint256 words;
-        uint256 previousAssetId;
-        for (uint256 i; i < count;) {
-            Reading calldata reading = readings[i];
-            uint256 assetId = reading.assetId;
-            // solhint-disable-next-line gas-strict-inequalities
-            if (i != 0 && assetId <= previousAssetId) revert AssetIdsNotAscending(i, assetId, previousAssetId);
-            previousAssetId = assetId;
-
-            uint256 previous = _meters[assetId];
-            {
-                uint64 timestamp = reading.timestamp;
-                uint64 latestTimestamp = MeterLib.timestampOf(previous);
-                // solhint-disable-next-line gas-strict-inequalities
-                if (timestamp <= latestTimestamp) {
-                    emit ReadingSkipped(assetId, timestamp, latestTimestamp);
-                    unchecked {
-                        ++i;
-                    }
-                    continue;
-                }
-            }
-            uint256 current = _checkedMeter(reading, previous, maxTimestamp, energyMarginBps_);
-
-            _meters[assetId] = current;
-            // `words` < 2 * count: the array has room, and nothing here can overflow.
-            meters[words] = assetId;
-            unchecked {
-                meters[words + 1] = current;
-                words += 2;
-                ++i;
-            }
-        }
-        unchecked {
-            accepted = words / 2;
-        }
-        if (accepted == 0) revert BatchAlreadyAccepted();
-        if (accepted != count) _truncate(meters, words);
+        if (timestamp > maxTimestamp) revert BatchInFuture(timestamp, maxTimestamp);
     }
 
-    /// @dev The packed meter of a reading newer than the asset's latest (`previous`), after the per-reading
-    /// checks: not in the future, asset not Retired, and (after the baseline) a possible delta.
-    function _checkedMeter(
-        Reading calldata reading,
-        uint256 previous,
-        uint64 maxTimestamp,
-        uint16 energyMarginBps_
-    ) private view returns (uint256 current) {
-        uint256 assetId = reading.assetId;
-        uint64 timestamp = reading.timestamp;
-        if (timestamp > maxTimestamp) revert ReadingInFuture(assetId, timestamp, maxTimestamp);
-        (uint16 gpuCount, uint16 tdpWattsPerGpu, AssetStatus status) = _meteringLimits(assetId);
-        if (status == AssetStatus.Retired) revert AssetRetired(assetId);
-        current = MeterLib.pack(timestamp, reading.busyGpuSeconds, reading.availableGpuSeconds, reading.energyJ);
-        // The first reading of an asset is its baseline: there is no delta to bound yet.
-        if (MeterLib.timestampOf(previous) != 0) {
-            MeterLib.checkDelta(assetId, previous, current, gpuCount, tdpWattsPerGpu, energyMarginBps_);
+    /// @dev The number of readings, after the shape rules: whole readings, 1 to `MAX_READINGS`.
+    function _readingCount(bytes calldata readings) private pure returns (uint256 count) {
+        uint256 length = readings.length;
+        if (length % READING_BYTES != 0) revert MalformedReadings(length);
+        count = length / READING_BYTES;
+        if (count == 0) revert EmptyBatch();
+        if (count > MAX_READINGS) revert BatchTooLarge(count, MAX_READINGS);
+    }
+
+    /// @dev Reverts with the rule reading `index` breaks (`ReadingsMerkle.scan` found it).
+    function _revertInvalidReading(bytes calldata readings, uint256 index, uint32 batchIndex) private pure {
+        (uint256 assetId, uint32 previousBatch, , , ) = MeterMath.unpack(_readingAt(readings, index));
+        // solhint-disable-next-line gas-strict-inequalities
+        if (previousBatch >= batchIndex) revert PreviousBatchNotEarlier(index, previousBatch, batchIndex);
+        (uint256 previousAssetId, , , , ) = MeterMath.unpack(_readingAt(readings, index - 1));
+        revert AssetIdsNotAscending(index, assetId, previousAssetId);
+    }
+
+    /// @dev Reading `index` of packed readings.
+    function _readingAt(bytes calldata readings, uint256 index) private pure returns (bytes28) {
+        uint256 start = index * READING_BYTES;
+        return bytes28(readings[start:start + READING_BYTES]);
+    }
+
+    /// @dev EIP-712 digest of `UsageBatch(configVersion, batchIndex, timestamp, readingsRoot)`.
+    function _batchDigest(
+        uint64 batchConfigVersion,
+        uint32 batchIndex,
+        uint64 timestamp,
+        bytes32 root
+    ) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(keccak256(abi.encode(USAGE_BATCH_TYPEHASH, batchConfigVersion, batchIndex, timestamp, root)));
+    }
+
+    /// @dev The one word stored per batch.
+    function _commitment(
+        bytes32 root,
+        uint64 timestamp,
+        uint64 acceptedAt,
+        uint64 batchConfigVersion
+    ) private pure returns (bytes32) {
+        return keccak256(abi.encode(root, timestamp, acceptedAt, batchConfigVersion));
+    }
+
+    /// @dev See `IUsageOracle.meterAt`.
+    function _meterAt(
+        uint256 assetId,
+        uint64 time,
+        ReadingProof calldata earlierProof,
+        ReadingProof calldata laterProof,
+        MeterBound bound
+    ) private view returns (MeterAt memory result) {
+        ProvenReading memory later = _verified(laterProof);
+        if (later.assetId != assetId) revert ReadingOfOtherAsset(assetId, later.assetId);
+        uint64 laterTime = later.meter.timestamp;
+        if (laterTime < time) revert ReadingsNotAroundTime(time, 0, laterTime);
+        result.acceptedAt = later.acceptedAt;
+        if (laterTime == time || later.previousBatch == 0) {
+            // Nothing before the asset's first reading is proven: its values stand for any earlier time.
+            result.meter = _stamped(later.meter, time);
+            result.source = laterTime == time ? MeterSource.Exact : MeterSource.FirstReading;
+            return result;
+        }
+        ProvenReading memory earlier = _verified(earlierProof);
+        if (earlier.batchIndex != later.previousBatch) {
+            revert ReadingsNotAdjacent(later.previousBatch, earlier.batchIndex);
+        }
+        if (earlier.assetId != assetId) revert ReadingOfOtherAsset(assetId, earlier.assetId);
+        if (!(earlier.meter.timestamp < time)) revert ReadingsNotAroundTime(time, earlier.meter.timestamp, laterTime);
+        if (earlier.acceptedAt > result.acceptedAt) result.acceptedAt = earlier.acceptedAt;
+        (uint16 gpuCount, uint16 tdpWattsPerGpu, ) = _nft.meteringLimits(assetId);
+        if (MeterMath.isPossible(earlier.meter, later.meter, gpuCount, tdpWattsPerGpu, _energyMarginBps)) {
+            result.meter = MeterMath.interpolate(earlier.meter, later.meter, time);
+            result.source = MeterSource.Interpolated;
+        } else {
+            result.meter = _stamped(bound == MeterBound.Lower ? earlier.meter : later.meter, time);
+            result.source = MeterSource.UnusablePair;
         }
     }
 
-    /// @dev `_nft.meteringLimits(assetId)` with a hand-written call: the ABI encoding and decoding Solidity
-    /// generates for it cost several hundred gas per reading (measured with `BENCH_ONLY=oracle`). A revert
-    /// of the NFT (e.g. `ERC721NonexistentToken`) is bubbled unchanged; a malformed answer (short, or out
-    /// of the types' ranges) reverts `InvalidNft`, as the ABI decoder would revert.
-    function _meteringLimits(
-        uint256 assetId
-    ) private view returns (uint16 gpuCount, uint16 tdpWattsPerGpu, AssetStatus status) {
-        address nftAddress = address(_nft);
-        bytes4 selector = IGpuAssetNFT.meteringLimits.selector;
-        uint256 rawGpuCount;
-        uint256 rawTdp;
-        uint256 rawStatus;
-        bool wellFormed;
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            let buffer := mload(0x40)
-            mstore(buffer, selector)
-            mstore(add(buffer, 0x04), assetId)
-            if iszero(staticcall(gas(), nftAddress, buffer, 0x24, buffer, 0x60)) {
-                returndatacopy(buffer, 0, returndatasize())
-                revert(buffer, returndatasize())
-            }
-            wellFormed := eq(returndatasize(), 0x60)
-            rawGpuCount := mload(buffer)
-            rawTdp := mload(add(buffer, 0x20))
-            rawStatus := mload(add(buffer, 0x40))
-        }
-        if (!wellFormed || (rawGpuCount | rawTdp) > type(uint16).max || rawStatus > uint8(AssetStatus.Retired)) {
-            revert InvalidNft(nftAddress);
-        }
-        return (uint16(rawGpuCount), uint16(rawTdp), AssetStatus(rawStatus));
+    /// @dev A copy of `meter` stamped `time` (a fresh struct: the reading it comes from stays intact).
+    function _stamped(Meter memory meter, uint64 time) private pure returns (Meter memory) {
+        return
+            Meter({
+                timestamp: time,
+                busyGpuSeconds: meter.busyGpuSeconds,
+                availableGpuSeconds: meter.availableGpuSeconds,
+                energyJ: meter.energyJ
+            });
     }
 
-    /// @dev Reverts unless `signatures` are `threshold` to `signerCount` valid signatures of `digest`
+    /// @dev The reading a proof proves, or a revert.
+    function _verified(ReadingProof calldata proof) private view returns (ProvenReading memory reading) {
+        uint32 batchIndex = proof.batchIndex;
+        bytes32 stored = _batchCommitments[batchIndex];
+        if (stored == bytes32(0)) revert UnknownBatch(batchIndex);
+        bytes32 root = ReadingsMerkle.rootFromProof(ReadingsMerkle.leafOf(proof.reading), proof.path);
+        if (_commitment(root, proof.batchTimestamp, proof.acceptedAt, proof.configVersion) != stored) {
+            revert InvalidReadingProof(batchIndex);
+        }
+        (
+            uint256 assetId,
+            uint32 previousBatch,
+            uint64 busyGpuSeconds,
+            uint64 availableGpuSeconds,
+            uint64 energyJ
+        ) = MeterMath.unpack(proof.reading);
+        reading = ProvenReading({
+            assetId: assetId,
+            batchIndex: batchIndex,
+            previousBatch: previousBatch,
+            acceptedAt: proof.acceptedAt,
+            meter: Meter({
+                timestamp: proof.batchTimestamp,
+                busyGpuSeconds: busyGpuSeconds,
+                availableGpuSeconds: availableGpuSeconds,
+                energyJ: energyJ
+            })
+        });
+    }
+
+    /// @dev Reverts unless `signatures` holds `threshold` to `signerCount` valid signatures of `digest`
     /// by distinct current signers. A bitmap over signer positions catches a repeated signer in any order.
-    function _verifySignatures(bytes32 digest, bytes[] calldata signatures) private view {
-        uint256 count = signatures.length;
+    function _verifySignatures(bytes32 digest, bytes calldata signatures) private view {
+        uint256 length = signatures.length;
+        if (length % SIGNATURE_BYTES != 0) revert MalformedSignatures(length);
+        uint256 count = length / SIGNATURE_BYTES;
         uint8 required = _threshold;
         if (count < required) revert NotEnoughSignatures(count, required);
         uint256 signerCount = _signerCount;
         if (count > signerCount) revert TooManySignatures(count, signerCount);
         uint256 seen;
         for (uint256 i; i < count; ++i) {
-            address signer = ECDSA.recoverCalldata(digest, signatures[i]);
+            uint256 start = i * SIGNATURE_BYTES;
+            address signer = ECDSA.recoverCalldata(digest, signatures[start:start + SIGNATURE_BYTES]);
             uint256 position = _signerPosition[signer];
             if (position == 0) revert UnknownSigner(signer);
             uint256 bit = 1 << position;
@@ -369,13 +470,5 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         _threshold = threshold_;
         _signerCount = uint8(count);
         emit SignerSetUpdated(version, signers_, threshold_);
-    }
-
-    /// @dev Shortens a memory array in place to its first `length` elements (`length` <= its length).
-    function _truncate(uint256[] memory array, uint256 length) private pure {
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            mstore(array, length)
-        }
     }
 }

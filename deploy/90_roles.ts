@@ -7,7 +7,7 @@ import { handOverRoles } from "../scripts/deploy/execute";
  * renounce everything it is not configured for, then verifies every role's holders exactly.
  */
 const func: DeployFunction = async (hre) => {
-  const sent = await handOverRoles(hre);
+  const { sent } = await handOverRoles(hre);
   log(
     hre,
     sent === 0

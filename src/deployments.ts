@@ -1,11 +1,15 @@
 /**
  * The deployments record as integrators read it: `deployments/<network>/{.chainId,<Name>.json}`,
- * exactly as hardhat-deploy writes it. The package ships the records of public networks; a local
- * node's record is read from the folder given (`deploymentsDir`). Node-only (reads files).
+ * as hardhat-deploy writes it. The package ships the records of public networks that pass
+ * `checkRecords` (built into `dist/deployments/` by scripts/build-package.ts); a local node's
+ * record is read from the folder given (`deploymentsDir`). Node-only (reads files); imports no
+ * client library, so the ethers and the viem layers share it.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { getAddress } from "ethers";
+import { KNOWN_CHAINS, isAddressLike, type Address, type SystemAddresses } from "./core";
+
+export type { SystemAddresses } from "./core";
 
 /** The contracts of one deployed system, by the name hardhat-deploy records them under. */
 export const SYSTEM_CONTRACTS = [
@@ -16,22 +20,12 @@ export const SYSTEM_CONTRACTS = [
   "Stablecoin",
 ] as const;
 export type SystemContractName = (typeof SYSTEM_CONTRACTS)[number];
-
-/** The addresses of one deployed system (checksummed). */
-export interface SystemAddresses {
-  chainId: number;
-  network: string;
-  nft: string;
-  oracle: string;
-  escrow: string;
-  vaultFactory: string;
-  /** The stablecoin the escrow was allowlisted for at deploy (MockUSDC on local networks). */
-  stablecoin: string;
-}
+/** Every record name a system's folder may hold (the dev stablecoin has its own record). */
+export const RECORD_NAMES: readonly string[] = [...SYSTEM_CONTRACTS, "MockUSDC"];
 
 /** One recorded deployment: the parts an integrator uses. */
 export interface DeploymentRecord {
-  address: string;
+  address: Address;
   abi: unknown[];
   /** Block of the deployment transaction, when recorded (start of an event scan). */
   blockNumber?: number;
@@ -67,10 +61,9 @@ export function resolveNetwork(
 ): { network: string; chainId: number; dir: string } {
   const networks = recordedNetworks(root);
   const byName = typeof chainIdOrNetwork === "string" && !/^\d+$/.test(chainIdOrNetwork);
-  const match = byName
-    ? networks.find((n) => n.network === chainIdOrNetwork)
+  const found = byName
+    ? networks.filter((n) => n.network === chainIdOrNetwork)
     : networks.filter((n) => n.chainId === Number(chainIdOrNetwork));
-  const found = Array.isArray(match) ? match : match ? [match] : [];
   if (found.length === 0) {
     const known = networks.map((n) => `${n.network} (${n.chainId})`).join(", ") || "none";
     throw new Error(`no deployment recorded for ${chainIdOrNetwork} in ${root}; recorded: ${known}`);
@@ -93,8 +86,9 @@ export function loadDeployments(
   for (const file of fs.readdirSync(dir)) {
     if (!file.endsWith(".json")) continue;
     const raw = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+    if (!isAddressLike(raw.address)) throw new Error(`${path.join(dir, file)}: "address" is not an address`);
     out[file.slice(0, -".json".length)] = {
-      address: getAddress(raw.address),
+      address: raw.address,
       abi: raw.abi,
       blockNumber: raw.receipt?.blockNumber,
       transactionHash: raw.transactionHash ?? raw.receipt?.transactionHash,
@@ -123,4 +117,51 @@ export function systemAddresses(
     vaultFactory: records.RevenueSplitVaultFactory.address,
     stablecoin: records.Stablecoin.address,
   };
+}
+
+/**
+ * The problems that keep a network's record out of the package, one line each (empty: it ships):
+ * the folder's name must be a known network whose chain id its `.chainId` holds; every file must
+ * be a listed record (`RECORD_NAMES`) that parses, with an address and an ABI, and — except the
+ * `Stablecoin` record of a token deployed by someone else — the transaction that deployed it.
+ */
+export function checkRecords(root: string, network: string): string[] {
+  const dir = path.join(root, network);
+  const problems: string[] = [];
+  const expected = KNOWN_CHAINS[network];
+  if (expected === undefined)
+    problems.push(`${network}: not a known network (${Object.keys(KNOWN_CHAINS).join(", ")})`);
+  const chainIdFile = path.join(dir, ".chainId");
+  const chainId = fs.existsSync(chainIdFile) ? fs.readFileSync(chainIdFile, "utf8").trim() : undefined;
+  if (chainId === undefined) problems.push(`${network}/.chainId: missing`);
+  else if (expected !== undefined && chainId !== String(expected)) {
+    problems.push(`${network}/.chainId: ${chainId}, but ${network} is chain ${expected}`);
+  }
+  for (const file of fs.readdirSync(dir)) {
+    if (file === ".chainId") continue;
+    const name = file.replace(/\.json$/, "");
+    if (!file.endsWith(".json") || !RECORD_NAMES.includes(name)) {
+      problems.push(`${network}/${file}: not a record of the system (${RECORD_NAMES.join(", ")})`);
+      continue;
+    }
+    let raw: { address?: unknown; abi?: unknown; transactionHash?: unknown; receipt?: { blockNumber?: unknown } };
+    try {
+      raw = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+    } catch {
+      problems.push(`${network}/${file}: not valid JSON`);
+      continue;
+    }
+    if (!isAddressLike(raw.address)) problems.push(`${network}/${file}: "address" is not an address`);
+    if (!Array.isArray(raw.abi) || raw.abi.length === 0) problems.push(`${network}/${file}: no ABI`);
+    if (
+      name !== "Stablecoin" &&
+      (typeof raw.transactionHash !== "string" || typeof raw.receipt?.blockNumber !== "number")
+    ) {
+      problems.push(`${network}/${file}: no deployment transaction and receipt (hand-made?)`);
+    }
+  }
+  for (const name of SYSTEM_CONTRACTS) {
+    if (!fs.existsSync(path.join(dir, `${name}.json`))) problems.push(`${network}/${name}.json: missing`);
+  }
+  return problems;
 }

@@ -1,20 +1,23 @@
 /**
- * The single TypeScript definition of the UsageOracle's EIP-712 data: domain, types, hashing and
- * signing of a batch of readings, and decoding of the oracle's `UsageReported` event. Used by the
- * tests, the feeder, the escrow tests and integrators; nothing else may redefine these.
+ * The single TypeScript definition of what the UsageOracle's signers sign and what it stores: the
+ * EIP-712 domain and `UsageBatch` type, the 28-byte packed reading, the Merkle tree over a batch's
+ * readings, the per-batch commitment, and signing. Used by the feeder, the tests, the demo, the
+ * SDK and the proof builder (`src/meterHistory.ts`); nothing else may redefine these.
  *
- * Contract side: `contracts/UsageOracle.sol` (`batchDigest`, `READING_TYPEHASH`, `USAGE_BATCH_TYPEHASH`).
- * A test (`test/oracle/eip712.test.ts`) proves `batchDigest` here equals the contract's.
+ * Contract side: `contracts/UsageOracle.sol` (`batchDigest`, `readingsRoot`, `batchCommitment`),
+ * `contracts/libraries/ReadingsMerkle.sol` and `MeterMath.unpack`. `test/oracle/eip712.test.ts`
+ * proves the digest, the root and the packing here equal the contract's.
  */
 import {
-  AbiCoder,
   Signature,
   TypedDataEncoder,
   getAddress,
-  keccak256,
-  concat,
   getBytes,
+  hexlify,
+  keccak256,
   recoverAddress,
+  concat,
+  AbiCoder,
   type SigningKey,
   type TypedDataDomain,
   type TypedDataField,
@@ -27,30 +30,43 @@ export const ORACLE_DOMAIN_VERSION = "1";
 
 /** Most readings one batch may hold (`UsageOracle.MAX_READINGS`). */
 export const MAX_READINGS_PER_BATCH = 500;
+/** Bytes of one packed reading (`OracleTypes.READING_BYTES`). */
+export const READING_BYTES = 28;
+/** Bytes of one (r, s, v) signature as `submit` takes them. */
+export const SIGNATURE_BYTES = 65;
 
-const UINT64_MAX = (1n << 64n) - 1n;
-const UINT256_MAX = (1n << 256n) - 1n;
+/** Field widths of a packed reading, in bits (see docs/oracle.md for why they cannot overflow). */
+export const READING_FIELD_BITS = {
+  assetId: 32,
+  previousBatch: 32,
+  busyGpuSeconds: 48,
+  availableGpuSeconds: 48,
+  energyJ: 64,
+} as const;
 
 /** The EIP-712 types of a batch, as ethers' `signTypedData` takes them (primary type `UsageBatch`). */
 export const USAGE_BATCH_TYPES: Record<string, TypedDataField[]> = {
   UsageBatch: [
     { name: "configVersion", type: "uint64" },
-    { name: "readings", type: "Reading[]" },
-  ],
-  Reading: [
-    { name: "assetId", type: "uint256" },
+    { name: "batchIndex", type: "uint32" },
     { name: "timestamp", type: "uint64" },
-    { name: "busyGpuSeconds", type: "uint64" },
-    { name: "availableGpuSeconds", type: "uint64" },
-    { name: "energyJ", type: "uint64" },
+    { name: "readingsRoot", type: "bytes32" },
   ],
 };
 
-/** One cumulative reading of one asset (the Solidity `Reading`). Units: seconds, GPU-seconds, joules. */
+/** EIP-712 type hash of `UsageBatch` (the contract's `USAGE_BATCH_TYPEHASH`). */
+export const USAGE_BATCH_TYPEHASH = keccak256(
+  new TextEncoder().encode(TypedDataEncoder.from(USAGE_BATCH_TYPES).encodeType("UsageBatch")),
+);
+
+/**
+ * One cumulative reading of one asset as a batch carries it (the 28-byte packed leaf). Its time is the
+ * batch's timestamp. Units: GPU-seconds, joules.
+ */
 export interface Reading {
   assetId: bigint;
-  /** Unix seconds at which the meters were read. */
-  timestamp: bigint;
+  /** Index of the batch holding this asset's previous reading; 0 for the asset's first reading. */
+  previousBatch: bigint;
   /** Cumulative busy GPU-seconds since the asset's first report. */
   busyGpuSeconds: bigint;
   /** Cumulative available GPU-seconds since the asset's first report. */
@@ -59,7 +75,7 @@ export interface Reading {
   energyJ: bigint;
 }
 
-/** The latest accepted reading of an asset as the oracle stores it (the Solidity `Meter`). */
+/** An asset's meter values at a time (the Solidity `Meter`). */
 export interface Meter {
   timestamp: bigint;
   busyGpuSeconds: bigint;
@@ -67,10 +83,22 @@ export interface Meter {
   energyJ: bigint;
 }
 
-/** What signers sign: the readings under one signer-set version. */
+/** A batch: the readings of one round, one per asset, under one signer-set version and index. */
 export interface UsageBatch {
   configVersion: bigint;
+  /** The index the batch takes on chain (`UsageOracle.nextBatchIndex()` when submitted). */
+  batchIndex: bigint;
+  /** Unix seconds every reading of the batch refers to. */
+  timestamp: bigint;
   readings: Reading[];
+}
+
+/** What signers sign: the batch header with the Merkle root of its readings. */
+export interface BatchHeader {
+  configVersion: bigint;
+  batchIndex: bigint;
+  timestamp: bigint;
+  readingsRoot: string;
 }
 
 /** The EIP-712 domain of one UsageOracle deployment. */
@@ -83,82 +111,216 @@ export function oracleDomain(chainId: bigint | number, verifyingContract: string
   };
 }
 
-function checkUint(value: bigint, max: bigint, what: string): void {
+function checkUint(value: bigint, bits: number, what: string): void {
   if (typeof value !== "bigint") throw new TypeError(`${what} must be a bigint, got ${typeof value}`);
-  if (value < 0n || value > max) throw new RangeError(`${what} out of range: ${value}`);
+  if (value < 0n || value >= 1n << BigInt(bits)) throw new RangeError(`${what} out of range (${bits} bits): ${value}`);
 }
 
-/**
- * Throws unless the batch is one the oracle can accept as to shape: 1 to MAX_READINGS_PER_BATCH
- * readings, every field in range, asset ids strictly increasing (one reading per asset).
- */
+// ------------------------------------------------------------------ packed readings
+
+/** Throws unless every field of `reading` fits its packed width. */
+export function assertReadingFits(reading: Reading, what = "reading"): void {
+  for (const [field, bits] of Object.entries(READING_FIELD_BITS)) {
+    checkUint(reading[field as keyof Reading], bits, `${what}.${field}`);
+  }
+}
+
+/** The 28 bytes of a reading (big-endian: assetId, previousBatch, busy, available, energy). */
+export function packReadingBytes(reading: Reading): Uint8Array {
+  assertReadingFits(reading);
+  const out = new Uint8Array(READING_BYTES);
+  let offset = READING_BYTES;
+  const put = (value: bigint, bytes: number) => {
+    for (let i = 0; i < bytes; i++) {
+      out[--offset] = Number(value & 0xffn);
+      value >>= 8n;
+    }
+  };
+  put(reading.energyJ, 8);
+  put(reading.availableGpuSeconds, 6);
+  put(reading.busyGpuSeconds, 6);
+  put(reading.previousBatch, 4);
+  put(reading.assetId, 4);
+  return out;
+}
+
+/** A reading packed as a `bytes28` hex string (what a `ReadingProof.reading` holds). */
+export function packReading(reading: Reading): string {
+  return hexlify(packReadingBytes(reading));
+}
+
+/** Unpacks 28 bytes (hex or bytes) into a reading. */
+export function unpackReading(packed: string | Uint8Array): Reading {
+  const bytes = typeof packed === "string" ? getBytes(packed) : packed;
+  if (bytes.length !== READING_BYTES) throw new RangeError(`a packed reading is ${READING_BYTES} bytes, got ${bytes.length}`);
+  let offset = 0;
+  const take = (n: number) => {
+    let v = 0n;
+    for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(bytes[offset++]);
+    return v;
+  };
+  return {
+    assetId: take(4),
+    previousBatch: take(4),
+    busyGpuSeconds: take(6),
+    availableGpuSeconds: take(6),
+    energyJ: take(8),
+  };
+}
+
+/** Readings concatenated as `submit` takes them (and as `BatchAccepted` carries them). */
+export function encodeReadings(readings: readonly Reading[]): string {
+  const out = new Uint8Array(readings.length * READING_BYTES);
+  readings.forEach((r, i) => out.set(packReadingBytes(r), i * READING_BYTES));
+  return hexlify(out);
+}
+
+/** The readings of `submit`'s or `BatchAccepted`'s `readings` bytes. */
+export function decodeReadings(encoded: string): Reading[] {
+  const bytes = getBytes(encoded);
+  if (bytes.length % READING_BYTES !== 0) {
+    throw new RangeError(`readings must be whole ${READING_BYTES}-byte readings, got ${bytes.length} bytes`);
+  }
+  const out: Reading[] = [];
+  for (let i = 0; i < bytes.length; i += READING_BYTES) out.push(unpackReading(bytes.subarray(i, i + READING_BYTES)));
+  return out;
+}
+
+// ------------------------------------------------------------------ the Merkle tree (ReadingsMerkle)
+
+/** The leaf of a reading: keccak256 of its 28 bytes. */
+export function readingLeaf(reading: Reading): string {
+  return keccak256(packReadingBytes(reading));
+}
+
+function hashPair(a: string, b: string): string {
+  return BigInt(a) < BigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a]));
+}
+
+/** Every level of the tree, leaves first, root last (odd last node carried up unchanged). */
+export function readingsTree(readings: readonly Reading[]): string[][] {
+  if (readings.length === 0) throw new RangeError("a tree needs at least one reading");
+  const levels: string[][] = [readings.map(readingLeaf)];
+  while (levels[levels.length - 1].length > 1) {
+    const below = levels[levels.length - 1];
+    const above: string[] = [];
+    for (let i = 0; i + 1 < below.length; i += 2) above.push(hashPair(below[i], below[i + 1]));
+    if (below.length % 2 === 1) above.push(below[below.length - 1]);
+    levels.push(above);
+  }
+  return levels;
+}
+
+/** The Merkle root of a batch's readings (what `UsageOracle.readingsRoot` returns). */
+export function readingsRoot(readings: readonly Reading[]): string {
+  const levels = readingsTree(readings);
+  return levels[levels.length - 1][0];
+}
+
+/** The sibling path of reading `index`, from its level upwards (a carried node has no sibling). */
+export function readingPath(levels: readonly string[][], index: number): string[] {
+  if (index < 0 || index >= levels[0].length) throw new RangeError(`no reading ${index} in a batch of ${levels[0].length}`);
+  const path: string[] = [];
+  let i = index;
+  for (let level = 0; level < levels.length - 1; level++) {
+    const nodes = levels[level];
+    const sibling = i % 2 === 0 ? i + 1 : i - 1;
+    if (sibling < nodes.length) path.push(nodes[sibling]);
+    i = Math.floor(i / 2);
+  }
+  return path;
+}
+
+/** The root a leaf and its path lead to (what the contract computes when checking a proof). */
+export function rootFromPath(leaf: string, path: readonly string[]): string {
+  return path.reduce((node, sibling) => hashPair(node, sibling), leaf);
+}
+
+// ------------------------------------------------------------------ batches, commitments, signatures
+
+/** Throws unless the batch is one the oracle can accept as to shape (see `IUsageOracle` rules). */
 export function assertBatchShape(batch: UsageBatch): void {
-  checkUint(batch.configVersion, UINT64_MAX, "configVersion");
+  checkUint(batch.configVersion, 64, "configVersion");
+  checkUint(batch.batchIndex, 32, "batchIndex");
+  if (batch.batchIndex === 0n) throw new RangeError("batch indices start at 1");
+  checkUint(batch.timestamp, 64, "timestamp");
   const { readings } = batch;
   if (readings.length === 0) throw new RangeError("a batch needs at least one reading");
   if (readings.length > MAX_READINGS_PER_BATCH) {
     throw new RangeError(`a batch holds at most ${MAX_READINGS_PER_BATCH} readings, got ${readings.length}`);
   }
   readings.forEach((r, i) => {
-    checkUint(r.assetId, UINT256_MAX, `readings[${i}].assetId`);
-    checkUint(r.timestamp, UINT64_MAX, `readings[${i}].timestamp`);
-    checkUint(r.busyGpuSeconds, UINT64_MAX, `readings[${i}].busyGpuSeconds`);
-    checkUint(r.availableGpuSeconds, UINT64_MAX, `readings[${i}].availableGpuSeconds`);
-    checkUint(r.energyJ, UINT64_MAX, `readings[${i}].energyJ`);
+    assertReadingFits(r, `readings[${i}]`);
     if (i > 0 && r.assetId <= readings[i - 1].assetId) {
       throw new RangeError(`asset ids must strictly increase: readings[${i}].assetId = ${r.assetId}`);
+    }
+    if (r.previousBatch >= batch.batchIndex) {
+      throw new RangeError(`readings[${i}].previousBatch ${r.previousBatch} is not before batch ${batch.batchIndex}`);
     }
   });
 }
 
 /**
- * A batch in the order the oracle requires (by increasing asset id). Throws when two readings
- * share an asset: the caller decides which one to keep. Does not modify its argument.
+ * A batch in the order the oracle requires (by increasing asset id). Throws when two readings share
+ * an asset (the caller decides which one to keep) or the shape is wrong. Does not modify its argument.
  */
-export function makeBatch(configVersion: bigint, readings: readonly Reading[]): UsageBatch {
+export function makeBatch(
+  configVersion: bigint,
+  batchIndex: bigint,
+  timestamp: bigint,
+  readings: readonly Reading[],
+): UsageBatch {
   const sorted = [...readings].sort((a, b) => (a.assetId < b.assetId ? -1 : a.assetId > b.assetId ? 1 : 0));
-  const batch = { configVersion, readings: sorted };
+  const batch = { configVersion, batchIndex, timestamp, readings: sorted };
   assertBatchShape(batch);
   return batch;
 }
 
-/**
- * Hashing below is written out word by word instead of through ethers' generic `TypedDataEncoder`
- * (which walks the type tree per value, ~0.2 ms a reading): the feeder hashes every reading it
- * posts. `test/oracle/eip712.test.ts` checks these functions against `TypedDataEncoder` and against
- * the contract's `batchDigest`.
- */
-function writeWord(buf: Uint8Array, offset: number, value: bigint): void {
-  for (let i = 31; i >= 0 && value > 0n; i--) {
-    buf[offset + i] = Number(value & 0xffn);
-    value >>= 8n;
-  }
+/** The header signers sign for a batch. */
+export function batchHeader(batch: UsageBatch): BatchHeader {
+  return {
+    configVersion: batch.configVersion,
+    batchIndex: batch.batchIndex,
+    timestamp: batch.timestamp,
+    readingsRoot: readingsRoot(batch.readings),
+  };
 }
 
-/** EIP-712 `hashStruct` of one reading. */
-export function hashReading(reading: Reading): string {
-  const buf = new Uint8Array(6 * 32);
-  buf.set(READING_TYPEHASH_BYTES, 0);
-  writeWord(buf, 32, reading.assetId);
-  writeWord(buf, 64, reading.timestamp);
-  writeWord(buf, 96, reading.busyGpuSeconds);
-  writeWord(buf, 128, reading.availableGpuSeconds);
-  writeWord(buf, 160, reading.energyJ);
-  return keccak256(buf);
+function word(value: bigint): string {
+  return value.toString(16).padStart(64, "0");
 }
 
-/** EIP-712 `hashStruct` of a batch. */
-export function hashUsageBatch(batch: UsageBatch): string {
-  const buf = new Uint8Array(3 * 32);
-  buf.set(USAGE_BATCH_TYPEHASH_BYTES, 0);
-  writeWord(buf, 32, batch.configVersion);
-  buf.set(getBytes(hashReadings(batch.readings)), 64);
-  return keccak256(buf);
+/** EIP-712 `hashStruct` of a batch header. */
+export function hashBatchHeader(header: BatchHeader): string {
+  checkUint(header.configVersion, 64, "configVersion");
+  checkUint(header.batchIndex, 32, "batchIndex");
+  checkUint(header.timestamp, 64, "timestamp");
+  const root = getBytes(header.readingsRoot);
+  if (root.length !== 32) throw new RangeError("readingsRoot must be 32 bytes");
+  return keccak256(
+    "0x" +
+      USAGE_BATCH_TYPEHASH.slice(2) +
+      word(header.configVersion) +
+      word(header.batchIndex) +
+      word(header.timestamp) +
+      header.readingsRoot.slice(2).toLowerCase(),
+  );
 }
 
-/** The digest signers sign for `batch` on the oracle of `domain` (what `UsageOracle.batchDigest` returns). */
-export function batchDigest(domain: TypedDataDomain, batch: UsageBatch): string {
-  return keccak256(concat(["0x1901", TypedDataEncoder.hashDomain(domain), hashUsageBatch(batch)]));
+/** The digest signers sign (what `UsageOracle.batchDigest` returns). Accepts a batch or its header. */
+export function batchDigest(domain: TypedDataDomain, batch: UsageBatch | BatchHeader): string {
+  const header = "readings" in batch ? batchHeader(batch) : batch;
+  return keccak256(concat(["0x1901", TypedDataEncoder.hashDomain(domain), hashBatchHeader(header)]));
+}
+
+/** The word the oracle stores per batch: keccak256(abi.encode(root, timestamp, acceptedAt, configVersion)). */
+export function batchCommitment(readingsRoot_: string, timestamp: bigint, acceptedAt: bigint, configVersion: bigint): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["bytes32", "uint64", "uint64", "uint64"],
+      [readingsRoot_, timestamp, acceptedAt, configVersion],
+    ),
+  );
 }
 
 /** Anything that signs EIP-712 data the ethers v6 way (a Wallet, a HardhatEthersSigner). */
@@ -173,84 +335,29 @@ export interface TypedDataSigner {
 /** Signs a batch with an ethers signer; returns the 65-byte signature as hex. */
 export async function signBatch(signer: TypedDataSigner, domain: TypedDataDomain, batch: UsageBatch): Promise<string> {
   assertBatchShape(batch);
-  return signer.signTypedData(domain, USAGE_BATCH_TYPES, batch as unknown as Record<string, unknown>);
+  return signer.signTypedData(domain, USAGE_BATCH_TYPES, batchHeader(batch) as unknown as Record<string, unknown>);
 }
 
-/** Signs a batch with a raw signing key (synchronous; e.g. a key loaded from a file by the feeder). */
-export function signBatchWithKey(key: SigningKey, domain: TypedDataDomain, batch: UsageBatch): string {
-  assertBatchShape(batch);
+/** Signs a batch (or its header) with a raw signing key (synchronous; e.g. a feeder's key). */
+export function signBatchWithKey(key: SigningKey, domain: TypedDataDomain, batch: UsageBatch | BatchHeader): string {
+  if ("readings" in batch) assertBatchShape(batch);
   return key.sign(batchDigest(domain, batch)).serialized;
 }
 
-/** The address that signed `batch` with `signature` (no check that it is a current signer). */
-export function recoverBatchSigner(domain: TypedDataDomain, batch: UsageBatch, signature: string): string {
+/** The address that signed a batch (or header) with `signature` (no check that it is a current signer). */
+export function recoverBatchSigner(domain: TypedDataDomain, batch: UsageBatch | BatchHeader, signature: string): string {
   return recoverAddress(batchDigest(domain, batch), Signature.from(signature));
 }
 
-/** The ABI-encoded `submit` arguments' shape: `[configVersion, readings, signatures]`. */
-export function submitArgs(batch: UsageBatch, signatures: readonly string[]): [bigint, Reading[], string[]] {
-  return [batch.configVersion, batch.readings, [...signatures]];
+/** Signatures concatenated as `submit` takes them (each must be 65 bytes). */
+export function concatSignatures(signatures: readonly string[]): string {
+  for (const [i, s] of signatures.entries()) {
+    if (getBytes(s).length !== SIGNATURE_BYTES) throw new RangeError(`signature ${i} is not ${SIGNATURE_BYTES} bytes`);
+  }
+  return hexlify(concat(signatures));
 }
 
-// ------------------------------------------------------------------ packed meters (storage and event)
-
-/** Packs a meter into the oracle's one-word layout (`MeterLib.pack`): timestamp in the low 64 bits. */
-export function packMeter(meter: Meter): bigint {
-  checkUint(meter.timestamp, UINT64_MAX, "timestamp");
-  checkUint(meter.busyGpuSeconds, UINT64_MAX, "busyGpuSeconds");
-  checkUint(meter.availableGpuSeconds, UINT64_MAX, "availableGpuSeconds");
-  checkUint(meter.energyJ, UINT64_MAX, "energyJ");
-  return (
-    meter.timestamp | (meter.busyGpuSeconds << 64n) | (meter.availableGpuSeconds << 128n) | (meter.energyJ << 192n)
-  );
-}
-
-/** Unpacks the oracle's one-word meter. */
-export function unpackMeter(word: bigint): Meter {
-  return {
-    timestamp: word & UINT64_MAX,
-    busyGpuSeconds: (word >> 64n) & UINT64_MAX,
-    availableGpuSeconds: (word >> 128n) & UINT64_MAX,
-    energyJ: (word >> 192n) & UINT64_MAX,
-  };
-}
-
-/** One accepted reading as listed by a `UsageReported` event. */
-export interface ReportedMeter extends Meter {
-  assetId: bigint;
-}
-
-/**
- * Decodes the `meters` argument of `UsageReported(bytes32 batchDigest, uint64 configVersion, uint256[] meters)`:
- * pairs of (assetId, packed meter), in batch order.
- */
-export function decodeUsageReported(meters: readonly bigint[]): ReportedMeter[] {
-  if (meters.length % 2 !== 0) throw new RangeError(`UsageReported.meters must hold pairs, got ${meters.length} words`);
-  const out: ReportedMeter[] = [];
-  for (let i = 0; i < meters.length; i += 2) out.push({ assetId: meters[i], ...unpackMeter(meters[i + 1]) });
-  return out;
-}
-
-/** EIP-712 type hashes, as the contract's `READING_TYPEHASH` and `USAGE_BATCH_TYPEHASH` constants. */
-export const READING_TYPEHASH = keccak256(
-  new TextEncoder().encode(TypedDataEncoder.from(USAGE_BATCH_TYPES).encodeType("Reading")),
-);
-export const USAGE_BATCH_TYPEHASH = keccak256(
-  new TextEncoder().encode(TypedDataEncoder.from(USAGE_BATCH_TYPES).encodeType("UsageBatch")),
-);
-
-const READING_TYPEHASH_BYTES = getBytes(READING_TYPEHASH);
-const USAGE_BATCH_TYPEHASH_BYTES = getBytes(USAGE_BATCH_TYPEHASH);
-
-/** Hash of the readings array as EIP-712 encodes it (keccak of the concatenated reading hashes). */
-export function hashReadings(readings: readonly Reading[]): string {
-  return keccak256(concat(readings.map(hashReading)));
-}
-
-/** ABI-encodes readings as `submit` receives them (useful to size calldata). */
-export function encodeReadings(readings: readonly Reading[]): string {
-  return AbiCoder.defaultAbiCoder().encode(
-    ["tuple(uint256 assetId,uint64 timestamp,uint64 busyGpuSeconds,uint64 availableGpuSeconds,uint64 energyJ)[]"],
-    [readings],
-  );
+/** `submit`'s arguments: `[configVersion, batchIndex, timestamp, readings, signatures]`. */
+export function submitArgs(batch: UsageBatch, signatures: readonly string[]): [bigint, bigint, bigint, string, string] {
+  return [batch.configVersion, batch.batchIndex, batch.timestamp, encodeReadings(batch.readings), concatSignatures(signatures)];
 }

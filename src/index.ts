@@ -1,11 +1,11 @@
 /**
- * compute-rwa — the integrator entry point. `connect(chainIdOrNetwork, signerOrProvider)` returns
- * every contract of a deployed system as its TypeChain instance, at the addresses recorded in
- * `deployments/<network>/`. Also exported: the TypeChain typings and factories of the system,
- * the deployments loader, and the shared EIP-712 and units modules (one source of truth for
- * contracts, feeder and integrators).
+ * compute-rwa — the integrator entry point for ethers v6. `connect(runner)` returns every
+ * contract of a deployed system as its TypeChain instance, at the addresses recorded for the
+ * runner's chain, after checking the chain. Also exported: the TypeChain typings and factories,
+ * the deployments loader, the client-free core (types, enums, `leaseIdFromReceipt`), and the shared
+ * EIP-712 and units modules. viem users import `compute-rwa/viem` instead (no ethers needed).
  */
-import type { ContractRunner } from "ethers";
+import type { ContractRunner, Provider } from "ethers";
 // Deep imports (not the typechain-types index) so the package ships only the system's typings.
 import { GpuAssetNFT__factory } from "../typechain-types/factories/contracts/GpuAssetNFT__factory";
 import { UsageOracle__factory } from "../typechain-types/factories/contracts/UsageOracle__factory";
@@ -19,11 +19,14 @@ import type { SettlementEscrow } from "../typechain-types/contracts/SettlementEs
 import type { RevenueSplitVaultFactory } from "../typechain-types/contracts/RevenueSplitVaultFactory";
 import type { RevenueSplitVault } from "../typechain-types/contracts/RevenueSplitVault";
 import type { IERC20Metadata } from "../typechain-types/@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata";
-import { packagedDeploymentsDir, systemAddresses, type SystemAddresses } from "./deployments";
+import { assertChain, type Address, type SystemAddresses } from "./core";
+import { packagedDeploymentsDir, systemAddresses } from "./deployments";
 
+export * from "./core";
 export * from "./deployments";
 // The shared modules (owned with the oracle): EIP-712 domain, types, signing; units and conversions.
 export * from "./eip712";
+export * from "./meterHistory";
 export * from "./units";
 export {
   GpuAssetNFT__factory,
@@ -34,6 +37,7 @@ export {
   UsageOracle__factory,
 };
 export type { GpuAssetNFT, IERC20Metadata, RevenueSplitVault, RevenueSplitVaultFactory, SettlementEscrow, UsageOracle };
+export type { TypedContractEventPayload, TypedListener } from "../typechain-types/common";
 
 /** A deployed system, connected. */
 export interface ComputeRwa {
@@ -46,33 +50,38 @@ export interface ComputeRwa {
   /** The lease stablecoin allowlisted at deploy (6-decimal USDC-like). */
   stablecoin: IERC20Metadata;
   /** A revenue-split vault (one per asset, created by `vaultFactory.createVault`). */
-  vault: (address: string) => RevenueSplitVault;
+  vault: (address: Address) => RevenueSplitVault;
 }
 
 export interface ConnectOptions {
+  /**
+   * The recorded network to use, by name or chain id; default: the runner's chain. Either way the
+   * runner must be on the record's chain (ChainMismatchError otherwise).
+   */
+  network?: string | number | bigint;
   /**
    * A `deployments/` folder to read instead of the one shipped with the package: a local node's
    * record (`<project>/deployments`), or a fork's.
    */
   deploymentsDir?: string;
-  /** Explicit addresses; when given, no record is read. */
+  /** Explicit addresses; when given, no record is read (the chain is still checked). */
   addresses?: SystemAddresses;
 }
 
 /**
- * Connects to a deployed system.
- * @param chainIdOrNetwork A chain id (e.g. 11155111) or a network name (e.g. "sepolia", "localhost").
- * @param runner A signer (to send transactions) or a provider (read-only).
- * @param options Where to read the record from, or the addresses themselves.
- * @throws when nothing is recorded for the network (the message lists what is).
+ * Connects to a deployed system on the runner's chain.
+ * @param runner A signer (to send transactions) or a provider (read-only); a signer needs a provider.
+ * @throws when nothing is recorded for the chain (the message lists what is), or ChainMismatchError.
  */
-export function connect(
-  chainIdOrNetwork: number | bigint | string,
-  runner: ContractRunner,
-  options: ConnectOptions = {},
-): ComputeRwa {
+export async function connect(runner: ContractRunner, options: ConnectOptions = {}): Promise<ComputeRwa> {
+  const provider: Provider | null =
+    runner.provider ?? ("getNetwork" in runner ? (runner as unknown as Provider) : null);
+  if (!provider) throw new Error("connect: the runner has no provider (connect the signer to a provider first)");
+  const { chainId } = await provider.getNetwork();
   const addresses =
-    options.addresses ?? systemAddresses(chainIdOrNetwork, options.deploymentsDir ?? packagedDeploymentsDir());
+    options.addresses ??
+    systemAddresses(options.network ?? chainId, options.deploymentsDir ?? packagedDeploymentsDir());
+  assertChain(addresses, chainId);
   return {
     addresses,
     nft: GpuAssetNFT__factory.connect(addresses.nft, runner),
@@ -80,6 +89,6 @@ export function connect(
     escrow: SettlementEscrow__factory.connect(addresses.escrow, runner),
     vaultFactory: RevenueSplitVaultFactory__factory.connect(addresses.vaultFactory, runner),
     stablecoin: IERC20Metadata__factory.connect(addresses.stablecoin, runner),
-    vault: (address: string) => RevenueSplitVault__factory.connect(address, runner),
+    vault: (address: Address) => RevenueSplitVault__factory.connect(address, runner),
   };
 }

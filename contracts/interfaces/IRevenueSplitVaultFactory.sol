@@ -22,6 +22,20 @@ interface IRevenueSplitVaultFactory {
     /// @param revenueToken The token chosen for the vault.
     error RevenueTokenNotTermsToken(uint256 assetId, address termsToken, address revenueToken);
 
+    /// @notice Raised when the asset has unfinished escrow leases (not closed, or with a dispute
+    /// open) in another token than the one chosen for the vault: their revenue, credited to the vault,
+    /// could not be distributed.
+    /// @param assetId The asset.
+    /// @param leaseToken The unfinished leases' token (`ISettlementEscrow.MIXED_TOKENS` when several).
+    /// @param revenueToken The token chosen for the vault.
+    /// @param unfinishedLeases How many leases are unfinished.
+    error UnfinishedLeasesInOtherToken(
+        uint256 assetId,
+        address leaseToken,
+        address revenueToken,
+        uint256 unfinishedLeases
+    );
+
     /// @notice Emitted when a vault is created and holds the asset.
     /// @param assetId The asset.
     /// @param vault The new vault.
@@ -40,9 +54,8 @@ interface IRevenueSplitVaultFactory {
 
     /// @notice Creates the vault of `assetId`, moves the NFT from the caller into it and mints the
     /// shares. The caller must own the NFT and have approved the factory for it (or for all); any live
-    /// lease continues. If the asset has published escrow terms, their token must be `revenueToken`.
-    /// @dev Warning: a lease opened before under terms in another token pays the vault in that token,
-    /// which the vault cannot distribute; publish terms in `revenueToken` before opening leases.
+    /// lease continues. Nothing the vault is credited can be stranded: the asset's published escrow
+    /// terms, if any, and every unfinished lease of the asset must be in `revenueToken`.
     /// @param assetId The asset.
     /// @param revenueToken The token revenue is harvested and claimed in (fixed for the vault).
     /// @param manager Who may set the asset's lease terms (fixed for the vault).

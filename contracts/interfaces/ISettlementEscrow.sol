@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { EndReason, Lease, LeaseTerms, WindowCharge } from "../types/EscrowTypes.sol";
+import { EndReason, Lease, LeaseBill, LeaseTerms } from "../types/EscrowTypes.sol";
+import { MeterBoundary } from "../types/OracleTypes.sol";
 
-/// @title ISettlementEscrow — stablecoin leases settled from usage proofs
-/// @notice Holds lessees' deposits, settles leases from UsageOracle meter deltas, and keeps every
+/// @title ISettlementEscrow — stablecoin leases billed exactly from proven meters
+/// @notice Holds lessees' deposits, bills leases from the UsageOracle's meter history, and keeps every
 /// payout as a pull balance per account and token.
-/// @dev Cross-contract surface (used by RevenueSplitVault, deploy scripts, the demo) is fixed:
-/// `setLeaseTerms`, `leaseTermsOf`, `withdraw`, `withdrawable`.
+/// @dev A lease's bill is a pure function of the meters: `SettlementMath.leaseBill` of the meter at the
+/// lease start and the meter at its end (each proven by `IUsageOracle.meterAt`, interpolated between
+/// the readings around it). Whoever settles, however often, however late, paused or not, the lease is
+/// charged that bill to the unit (capped by its deposits). Settlements before the end charge the bill
+/// up to a reading inside the lease; the bill only grows with the meters, so every interim charge is
+/// part of the final one.
 ///
-/// Lifecycle: `openLease` (deposit) → `settle` (anyone, at most once per dispute window) → one of
-/// `close` (expiry, anyone), `endByLessee`, `terminateByProvider`, `closeUnderfunded` (anyone), each
-/// with a final settlement. A settled charge is `pending` for `disputeWindowSeconds`; the lessee may
-/// `dispute` part of it; undisputed pending charges are credited to the NFT's owner by `release`
-/// (anyone) or by the next settlement. Per lease: deposited = charged + refunded + balance + pending + disputed.
+/// Lifecycle: `openLease` (deposit, terms version bound) → `settle` (anyone, any time, from readings
+/// whose dispute window has passed) → the lease ends at its end time, or early by `endByLessee`,
+/// `terminateByProvider` or `closeUnderfunded` → `close` (anyone) bills it up to its end from the first
+/// reading at or after the end and refunds the rest. A settled charge is final: it is credited to the
+/// NFT's owner at that moment. The lessee's protection is the dispute window: a reading becomes
+/// billable `disputeWindowSeconds` after the oracle accepted it; before that the lessee may `dispute`,
+/// which bills up to the readings it names into a held amount the arbiter splits.
+/// Per lease: deposited = charged + refunded + balance + disputed.
 interface ISettlementEscrow {
     // ---------------------------------------------------------------- errors
 
@@ -47,9 +55,18 @@ interface ISettlementEscrow {
     /// @notice The asset has no published terms.
     /// @param assetId The asset.
     error NoLeaseTerms(uint256 assetId);
+    /// @notice The lessee agreed to terms version `agreed`, but the asset's current version is `current`
+    /// (the terms changed, or were removed, before the open executed).
+    /// @param assetId The asset.
+    /// @param agreed The version the lessee named.
+    /// @param current The current version (0: none).
+    error TermsVersionMismatch(uint256 assetId, uint24 agreed, uint24 current);
     /// @notice The asset is not Active or already has a live user (lease).
     /// @param assetId The asset.
     error AssetNotLeasable(uint256 assetId);
+    /// @notice The asset id does not fit the oracle's 32-bit reading field, so it could never be metered.
+    /// @param assetId The asset.
+    error AssetNotMeterable(uint256 assetId);
     /// @notice The requested duration is outside the terms' bounds.
     /// @param durationSeconds Requested duration.
     /// @param minDurationSeconds Minimum.
@@ -72,11 +89,14 @@ interface ISettlementEscrow {
     /// @notice No lease has this id.
     /// @param leaseId The id.
     error UnknownLease(uint256 leaseId);
-    /// @notice The lease has already ended.
+    /// @notice The lease has already ended (early) or been closed.
     /// @param leaseId The lease.
-    /// @param reason Why it ended.
+    /// @param reason Why it ended (`None` for a lease closed at expiry is impossible: `Expired`).
     error LeaseAlreadyEnded(uint256 leaseId, EndReason reason);
-    /// @notice The lease's end time has passed; use `close`.
+    /// @notice The lease has been closed: its final settlement ran.
+    /// @param leaseId The lease.
+    error LeaseAlreadyClosed(uint256 leaseId);
+    /// @notice The lease's end time has passed.
     /// @param leaseId The lease.
     /// @param endTime Its end time.
     error LeaseExpired(uint256 leaseId, uint64 endTime);
@@ -84,10 +104,28 @@ interface ISettlementEscrow {
     /// @param leaseId The lease.
     /// @param endTime Its end time.
     error LeaseNotExpired(uint256 leaseId, uint64 endTime);
-    /// @notice No reading at or after the lease end exists yet and the grace period has not passed.
+    /// @notice `close` was given no reading at or after the lease end, and the grace period has not passed.
     /// @param leaseId The lease.
     /// @param closableAt When anyone may close it without that reading.
     error AwaitingFinalReading(uint256 leaseId, uint64 closableAt);
+    /// @notice `close` was given a billing point before the lease end.
+    /// @param leaseId The lease.
+    /// @param pointTime The point's meter time.
+    /// @param endTime The lease end.
+    error NotFinalReading(uint256 leaseId, uint64 pointTime, uint64 endTime);
+    /// @notice The meter at the lease start is not stored yet and no proof of it was given.
+    /// @param leaseId The lease.
+    error StartMeterRequired(uint256 leaseId);
+    /// @notice A reading used is still inside its dispute window.
+    /// @param leaseId The lease.
+    /// @param billableAt When it becomes billable.
+    error ReadingNotYetBillable(uint256 leaseId, uint64 billableAt);
+    /// @notice Nothing would change: the bill up to the point is already billed (or the asset was
+    /// burned), and the start meter is already stored.
+    /// @param leaseId The lease.
+    /// @param bill The bill up to the point.
+    /// @param billed What is already billed.
+    error NothingToSettle(uint256 leaseId, uint256 bill, uint256 billed);
     /// @notice The caller is not the lessee.
     /// @param leaseId The lease.
     /// @param caller The caller.
@@ -99,34 +137,16 @@ interface ISettlementEscrow {
     /// @param leaseId The lease.
     /// @param earliestEnd First timestamp at which the lessee may end it.
     error MinimumDurationNotReached(uint256 leaseId, uint64 earliestEnd);
-    /// @notice The lease can still pay the next hour of full use.
+    /// @notice The lease's deposits cover full use from its start to its end, or to one hour from now.
     /// @param leaseId The lease.
-    /// @param balance Its balance after the final settlement.
-    /// @param required One hour of full use.
-    error LeaseNotUnderfunded(uint256 leaseId, uint256 balance, uint256 required);
-    /// @notice The oracle has no reading newer than the last one settled.
+    /// @param deposited Everything deposited into it.
+    /// @param required Full use from the start to the end, or to one hour from now if earlier.
+    error LeaseNotUnderfunded(uint256 leaseId, uint256 deposited, uint256 required);
+    /// @notice A dispute would hold nothing: the bill up to the named point is already charged.
     /// @param leaseId The lease.
-    /// @param latestTimestamp Timestamp of the oracle's latest reading.
-    error NoNewReading(uint256 leaseId, uint64 latestTimestamp);
-    /// @notice The previous settlement is still inside its dispute window.
-    /// @param leaseId The lease.
-    /// @param pendingUntil End of that window.
-    error DisputeWindowOpen(uint256 leaseId, uint64 pendingUntil);
-    /// @notice Nothing is pending, or the pending charge is still inside its dispute window.
-    /// @param leaseId The lease.
-    /// @param pending Pending amount.
-    /// @param pendingUntil End of its dispute window.
-    error NothingToRelease(uint256 leaseId, uint256 pending, uint64 pendingUntil);
-    /// @notice Nothing is pending inside an open dispute window.
-    /// @param leaseId The lease.
-    /// @param pending Pending amount.
-    /// @param pendingUntil End of its dispute window.
-    error NothingToDispute(uint256 leaseId, uint256 pending, uint64 pendingUntil);
-    /// @notice The disputed amount is zero or exceeds the pending charge.
-    /// @param leaseId The lease.
-    /// @param amount Given amount.
-    /// @param pending Pending amount.
-    error InvalidDisputeAmount(uint256 leaseId, uint256 amount, uint256 pending);
+    /// @param bill The bill up to the point.
+    /// @param billed What is already billed.
+    error NothingToDispute(uint256 leaseId, uint256 bill, uint256 billed);
     /// @notice The lease already has an open dispute.
     /// @param leaseId The lease.
     /// @param disputed Amount held under it.
@@ -138,6 +158,10 @@ interface ISettlementEscrow {
     /// @param leaseId The lease.
     /// @param deadline When the default applies.
     error ArbiterTimeoutNotReached(uint256 leaseId, uint64 deadline);
+    /// @notice The arbiter's time has run out: only the default applies now.
+    /// @param leaseId The lease.
+    /// @param deadline When it ran out.
+    error ArbiterTimeoutPassed(uint256 leaseId, uint64 deadline);
     /// @notice The lessee's share exceeds the disputed amount.
     /// @param leaseId The lease.
     /// @param toLessee Given share.
@@ -184,45 +208,46 @@ interface ISettlementEscrow {
     /// @param payer Who paid.
     /// @param amount Amount received.
     event LeaseToppedUp(uint256 indexed leaseId, address indexed payer, uint256 amount);
-    /// @notice Emitted when a meter window is settled (the cursor moves to `toTimestamp`).
+    /// @notice Emitted when a lease is billed up to a new meter time.
     /// @param leaseId The lease.
-    /// @param fromTimestamp Timestamp of the previous settled reading (0: the first reading is adopted
-    /// as the baseline and nothing is billed).
-    /// @param toTimestamp Timestamp of the reading settled.
-    /// @param priced The priced window.
-    /// @param charged Amount moved from the balance to pending: `priced.netCharge`, capped at the balance.
-    /// @param pendingUntil End of the dispute window of the pending charge.
-    event LeaseSettled(
-        uint256 indexed leaseId,
-        uint64 fromTimestamp,
-        uint64 toTimestamp,
-        WindowCharge priced,
-        uint256 charged,
-        uint64 pendingUntil
-    );
-    /// @notice Emitted when a pending charge becomes the payee's withdrawable balance.
+    /// @param payee Who was credited `charged` (the NFT's owner at this moment).
+    /// @param billedUntil The meter time the bill now reaches.
+    /// @param bill The lease's whole bill up to `billedUntil`.
+    /// @param charged The increase charged now: `bill.total` minus what was billed, capped at the balance.
+    event LeaseSettled(uint256 indexed leaseId, address indexed payee, uint64 billedUntil, LeaseBill bill, uint256 charged);
+    /// @notice Emitted when a lease ends before its end time (the NFT user right is cleared); `close`
+    /// then bills it up to `endTime` and refunds the rest.
     /// @param leaseId The lease.
-    /// @param payee The NFT's owner at release (the lessee, as a refund, if the NFT was burned).
-    /// @param token The token.
-    /// @param amount Amount credited.
-    event ChargeReleased(uint256 indexed leaseId, address indexed payee, address indexed token, uint256 amount);
-    /// @notice Emitted when a lease ends; the leftover balance becomes the lessee's withdrawable balance.
+    /// @param reason Why.
+    /// @param caller Who ended it.
+    /// @param endTime The new end time (now).
+    event LeaseEnded(uint256 indexed leaseId, EndReason indexed reason, address indexed caller, uint64 endTime);
+    /// @notice Emitted when a lease's final settlement ran and its leftover was credited to the lessee.
     /// @param leaseId The lease.
     /// @param reason Why it ended.
-    /// @param caller Who ended it.
-    /// @param refund Leftover credited to the lessee.
-    event LeaseEnded(uint256 indexed leaseId, EndReason indexed reason, address indexed caller, uint256 refund);
-    /// @notice Emitted when the lessee disputes part of a pending charge.
+    /// @param caller Who closed it.
+    /// @param finalReading Whether it was billed up to its end (false: closed after the grace period
+    /// without a reading at or after the end, or the asset was burned; the unproven tail is not billed).
+    /// @param refund The leftover credited to the lessee.
+    event LeaseClosed(
+        uint256 indexed leaseId,
+        EndReason indexed reason,
+        address indexed caller,
+        bool finalReading,
+        uint256 refund
+    );
+    /// @notice Emitted when the lessee disputes the readings up to `billedUntil`.
     /// @param leaseId The lease.
-    /// @param amount Amount now held under the dispute.
-    /// @param deadline When the default applies if the arbiter stays silent.
-    event DisputeRaised(uint256 indexed leaseId, uint256 amount, uint64 deadline);
-    /// @notice Emitted when a dispute is resolved by the arbiter or by the timeout default.
+    /// @param amount The bill increase held under the dispute.
+    /// @param billedUntil The meter time the bill now reaches.
+    /// @param deadline When the default (the charge stands) applies if the arbiter stays silent.
+    event DisputeRaised(uint256 indexed leaseId, uint256 amount, uint64 billedUntil, uint64 deadline);
+    /// @notice Emitted when a dispute is resolved.
     /// @param leaseId The lease.
-    /// @param resolver The arbiter, or whoever applied the default.
+    /// @param resolver The arbiter, or whoever applied the default after the timeout.
     /// @param toLessee Amount refunded to the lessee.
-    /// @param toPayee Amount credited to the NFT's owner.
-    /// @param byTimeout Whether the default applied.
+    /// @param toPayee Amount credited to the payee (the NFT's owner now).
+    /// @param byTimeout True when the default applied.
     event DisputeResolved(
         uint256 indexed leaseId,
         address indexed resolver,
@@ -230,46 +255,49 @@ interface ISettlementEscrow {
         uint256 toPayee,
         bool byTimeout
     );
-    /// @notice Emitted when an account withdraws its balance.
+    /// @notice Emitted when an account withdraws a pull balance.
     /// @param account The account.
     /// @param token The token.
     /// @param to The recipient.
-    /// @param amount Amount paid.
+    /// @param amount The amount.
     event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
 
     // ---------------------------------------------------------------- admin
 
-    /// @notice Adds or removes a stablecoin from the allowlist. TOKEN_ADMIN_ROLE only. Removal stops
-    /// new terms and new leases in it; open leases, refunds and withdrawals continue.
+    /// @notice Adds or removes a stablecoin from the allowlist for new terms and leases. Token admin only.
     /// @param token The token.
     /// @param allowed The new flag.
     function setTokenAllowed(address token, bool allowed) external;
 
-    /// @notice Stops opening, top-ups and settlement of new charges. PAUSER_ROLE only.
+    /// @notice Stops new business: `openLease`, `openLeaseWithPermit`, `topUp`. Pauser only.
+    /// Settlement, ends, close, disputes and withdrawals never stop.
     function pause() external;
 
-    /// @notice Lifts the pause. PAUSER_ROLE only.
+    /// @notice Resumes new business. Pauser only.
     function unpause() external;
 
     // ---------------------------------------------------------------- terms
 
-    /// @notice Publishes or replaces the lease terms of an asset. Caller: the NFT's owner, or an
-    /// operator the owner approved on the NFT. Open leases keep the terms they were opened with.
+    /// @notice Publishes new terms for an asset as a new version. NFT owner or approved operator only.
     /// @param assetId The asset.
-    /// @param terms The new terms.
+    /// @param terms Allowlisted token, prices, duration bounds, SLA target, early-end flag.
     function setLeaseTerms(uint256 assetId, LeaseTerms calldata terms) external;
 
-    /// @notice Withdraws an asset's terms: no new lease opens until new terms are set. Open leases
-    /// are unaffected. Caller: the NFT's owner or an approved operator.
+    /// @notice Withdraws an asset's terms: no lease may open until new ones. Owner or operator only.
     /// @param assetId The asset.
     function removeLeaseTerms(uint256 assetId) external;
 
-    /// @notice The current published terms of an asset (all zero when none).
+    /// @notice The asset's current terms (all zero when none).
     /// @param assetId The asset.
     /// @return The terms.
     function leaseTermsOf(uint256 assetId) external view returns (LeaseTerms memory);
 
-    /// @notice A terms version of an asset, as leases opened under it keep it (all zero when unknown).
+    /// @notice The asset's current terms version (0 when none): what a lessee passes to `openLease`.
+    /// @param assetId The asset.
+    /// @return The version.
+    function currentTermsVersion(uint256 assetId) external view returns (uint24);
+
+    /// @notice A terms version of an asset (all zero when it never existed).
     /// @param assetId The asset.
     /// @param version The version.
     /// @return The terms.
@@ -277,29 +305,33 @@ interface ISettlementEscrow {
 
     // ---------------------------------------------------------------- lifecycle
 
-    /// @notice Opens a lease on `assetId` for `durationSeconds`, pulling `deposit` of the terms' token
-    /// from the caller (approve first). The caller becomes the NFT user until the lease end.
-    /// @dev The oracle's latest reading becomes the billing baseline. Refuses a token that delivers
-    /// less than `deposit`.
+    /// @notice Opens a lease with a deposit pulled by allowance; the lessee becomes the NFT user.
     /// @param assetId The asset.
+    /// @param termsVersion The terms version the lessee agreed to: must be the current one.
     /// @param durationSeconds Lease duration, within the terms' bounds.
     /// @param deposit Deposit, at least `minimumDeposit(assetId)`.
     /// @return leaseId The new lease.
-    function openLease(uint256 assetId, uint64 durationSeconds, uint256 deposit) external returns (uint256 leaseId);
+    function openLease(
+        uint256 assetId,
+        uint24 termsVersion,
+        uint64 durationSeconds,
+        uint256 deposit
+    ) external returns (uint256 leaseId);
 
-    /// @notice `openLease` with an EIP-2612 permit for the deposit in the same call.
-    /// @dev A permit that fails (e.g. front-run and already used) does not revert the call when the
-    /// allowance already covers the deposit.
+    /// @notice `openLease` with an EIP-2612 permit for the deposit (a failed permit is fine when the
+    /// allowance already covers the deposit, e.g. after a front-run of the same signature).
     /// @param assetId The asset.
+    /// @param termsVersion The terms version the lessee agreed to: must be the current one.
     /// @param durationSeconds Lease duration.
-    /// @param deposit Deposit (the permit's value).
+    /// @param deposit Deposit.
     /// @param deadline Permit deadline.
-    /// @param v Signature v.
-    /// @param r Signature r.
-    /// @param s Signature s.
+    /// @param v Permit signature v.
+    /// @param r Permit signature r.
+    /// @param s Permit signature s.
     /// @return leaseId The new lease.
     function openLeaseWithPermit(
         uint256 assetId,
+        uint24 termsVersion,
         uint64 durationSeconds,
         uint256 deposit,
         uint256 deadline,
@@ -308,109 +340,153 @@ interface ISettlementEscrow {
         bytes32 s
     ) external returns (uint256 leaseId);
 
-    /// @notice Adds `amount` to an open, unexpired lease's balance, pulled from the caller. Anyone
-    /// may pay; leftovers are refunded to the lessee.
+    /// @notice Adds to a running lease's deposit (anyone may pay; leftovers go to the lessee).
     /// @param leaseId The lease.
     /// @param amount Amount.
     function topUp(uint256 leaseId, uint256 amount) external;
 
-    /// @notice Settles the window from the last settled reading to the oracle's latest reading:
-    /// releases a matured pending charge first, then prices the window and moves the charge (capped
-    /// at the balance) to pending for the dispute window. Anyone may call.
-    /// @dev Reverts `DisputeWindowOpen` while the previous charge is inside its dispute window, so a
-    /// lease settles at most once per window and every charge gets the whole window.
+    /// @notice Charges a lease its bill up to a meter point, minus what is already billed (anyone).
+    /// @dev The point is `point.later`'s time when that reading is inside the lease, else the lease end
+    /// (interpolated from `point`). Every reading used must be past its dispute window. `start` proves
+    /// the meter at the lease start the first time (an absent boundary afterwards). The charge,
+    /// capped at the balance, is credited to the NFT's owner now.
     /// @param leaseId The lease.
-    /// @return charged Amount moved to pending.
-    function settle(uint256 leaseId) external returns (uint256 charged);
+    /// @param start The meter at the lease start (absent once stored).
+    /// @param point The billing point.
+    /// @return charged The amount charged.
+    function settle(
+        uint256 leaseId,
+        MeterBoundary calldata start,
+        MeterBoundary calldata point
+    ) external returns (uint256 charged);
 
-    /// @notice Credits a pending charge whose dispute window has passed to the NFT's current owner.
-    /// Anyone may call.
+    /// @notice Bills an ended lease up to its end and refunds the rest to the lessee (anyone).
+    /// @dev `end` must prove the meter at the end time (first reading at or after it, past its dispute
+    /// window). With `end` absent, closes only `FINAL_READING_GRACE_SECONDS` after the end, or at once
+    /// when the asset was burned; the time after the last billed meter is then not billed.
     /// @param leaseId The lease.
-    /// @return amount Amount credited.
-    function release(uint256 leaseId) external returns (uint256 amount);
+    /// @param start The meter at the lease start (absent once stored).
+    /// @param end The meter at the lease end.
+    function close(uint256 leaseId, MeterBoundary calldata start, MeterBoundary calldata end) external;
 
-    /// @notice Ends a lease at or after its end time. Anyone may call once a reading at or after the
-    /// end exists, or `FINAL_READING_GRACE_SECONDS` after the end without one.
-    /// @param leaseId The lease.
-    function close(uint256 leaseId) external;
-
-    /// @notice Ends a lease early. Lessee only, when the terms allow it and the minimum duration has passed.
+    /// @notice The lessee ends the lease now, as the terms allow; `close` bills it later up to now.
     /// @param leaseId The lease.
     function endByLessee(uint256 leaseId) external;
 
-    /// @notice Ends a lease early and refunds the leftover. The NFT's owner or an approved operator.
+    /// @notice The NFT owner (or approved operator) ends the lease now; `close` bills and refunds it.
     /// @param leaseId The lease.
     function terminateByProvider(uint256 leaseId) external;
 
-    /// @notice Ends a lease whose balance, after a final settlement, cannot pay the next hour of
-    /// full use (`minimumDeposit`). Anyone may call.
+    /// @notice Anyone ends a lease whose deposits cannot cover full use from its start to one hour from
+    /// now (or to its end, if earlier); `close` then bills and refunds it.
+    /// @dev A pure function of time and deposits: a lease funded for its whole time (or topped up an
+    /// hour ahead) is never closable this way, however late the meters are.
     /// @param leaseId The lease.
     function closeUnderfunded(uint256 leaseId) external;
 
     // ---------------------------------------------------------------- disputes
 
-    /// @notice Disputes `amount` of the pending charge, inside its dispute window. Lessee only; one
-    /// open dispute per lease. The amount is held until the arbiter splits it or the timeout passes.
+    /// @notice The lessee disputes the readings up to a point: the bill increase up to it (readings of
+    /// any age) is taken from the balance and held for the arbiter.
     /// @param leaseId The lease.
-    /// @param amount Amount disputed.
-    function dispute(uint256 leaseId, uint256 amount) external;
+    /// @param start The meter at the lease start (absent once stored).
+    /// @param point The point, as in `settle`.
+    /// @return amount The amount held.
+    function dispute(
+        uint256 leaseId,
+        MeterBoundary calldata start,
+        MeterBoundary calldata point
+    ) external returns (uint256 amount);
 
-    /// @notice Resolves an open dispute: `toLessee` is refunded, the rest credited to the NFT's owner.
-    /// ARBITER_ROLE only.
+    /// @notice The arbiter splits the disputed amount, before its deadline.
     /// @param leaseId The lease.
-    /// @param toLessee The lessee's share.
+    /// @param toLessee Refunded to the lessee; the rest is credited to the NFT's owner.
     function resolveDispute(uint256 leaseId, uint256 toLessee) external;
 
-    /// @notice Applies the default to a dispute the arbiter left unresolved past its deadline: the
-    /// charge stands (it was computed from quorum-signed meters) and is credited to the NFT's owner.
-    /// Anyone may call.
+    /// @notice Applies the default after the arbiter's deadline (anyone): the charge stands.
     /// @param leaseId The lease.
     function resolveDisputeByTimeout(uint256 leaseId) external;
 
     // ---------------------------------------------------------------- payouts
 
-    /// @notice Pays the caller's whole withdrawable balance of `token` to `to`.
+    /// @notice Pays the caller's whole balance in `token` to `to`.
     /// @param token The token.
-    /// @param to Recipient.
-    /// @return amount Amount paid, in token base units (zero is allowed and pays nothing).
+    /// @param to The recipient.
+    /// @return amount The amount paid (0 when there was nothing).
     function withdraw(address token, address to) external returns (uint256 amount);
 
-    /// @notice The withdrawable balance of `account` in `token`.
+    /// @notice An account's withdrawable balance in a token.
     /// @param account The account.
     /// @param token The token.
-    /// @return Amount in token base units.
+    /// @return The balance.
     function withdrawable(address account, address token) external view returns (uint256);
 
     // ---------------------------------------------------------------- views
 
-    /// @notice A lease, with its per-lease accounting. Reverts `UnknownLease` for unknown ids.
+    /// @notice How long after a lease's end `close` may run without a reading at or after the end.
+    /// @return Seconds.
+    function FINAL_READING_GRACE_SECONDS() external view returns (uint64);
+
+    /// @notice How long after the oracle accepted a reading it becomes billable (the lessee's time to dispute).
+    /// @return Seconds.
+    function disputeWindowSeconds() external view returns (uint64);
+
+    /// @notice How long the arbiter has per dispute before the default applies.
+    /// @return Seconds.
+    function arbiterTimeoutSeconds() external view returns (uint64);
+
+    /// @notice A lease as stored.
     /// @param leaseId The lease.
     /// @return The lease.
     function leaseOf(uint256 leaseId) external view returns (Lease memory);
 
-    /// @notice Per-lease accounting: deposited = charged + refunded + held. `held` (balance + pending +
-    /// disputed) is what the escrow still holds for the lease. Reverts `UnknownLease` for unknown ids.
+    /// @notice Per-lease accounting; `deposited` = charged + refunded + held.
     /// @param leaseId The lease.
-    /// @return deposited Opening deposit plus top-ups (the sum of the other three).
-    /// @return charged Credited to the payee.
-    /// @return refunded Credited back to the lessee.
-    /// @return held Still held by the escrow for the lease.
+    /// @return deposited Everything deposited.
+    /// @return charged Everything credited to the payee.
+    /// @return refunded Everything credited back to the lessee.
+    /// @return held Balance + disputed.
     function accountingOf(
         uint256 leaseId
     ) external view returns (uint256 deposited, uint256 charged, uint256 refunded, uint256 held);
 
-    /// @notice Number of leases ever opened; lease ids run from 1 to this.
+    /// @notice What `settle` (or `close`, with the end as point) would bill: the bill up to the point
+    /// and the amount it would charge now. Checks the proofs but not the readings' age.
+    /// @param leaseId The lease.
+    /// @param start The meter at the lease start (absent once stored).
+    /// @param point The point.
+    /// @return bill The bill up to the point.
+    /// @return chargeable The increase over what is billed, capped at the balance.
+    function previewBill(
+        uint256 leaseId,
+        MeterBoundary calldata start,
+        MeterBoundary calldata point
+    ) external view returns (LeaseBill memory bill, uint256 chargeable);
+
+    /// @notice Number of leases ever opened (ids run from 1).
     /// @return The count.
     function leaseCount() external view returns (uint256);
 
-    /// @notice The deposit a new lease on `assetId` needs under the current terms: one hour of full
-    /// use (gpuCount × (reservation + usage price)). Also the insufficient-funds threshold.
+    /// @notice One hour of full use under the asset's current terms: the smallest deposit.
     /// @param assetId The asset.
     /// @return Token base units.
     function minimumDeposit(uint256 assetId) external view returns (uint256);
 
-    /// @notice Whether `token` is on the allowlist.
+    /// @notice Whether a token is allowlisted.
     /// @param token The token.
     /// @return The flag.
     function isTokenAllowed(address token) external view returns (bool);
+
+    /// @notice The asset's unfinished leases (opened, and not yet closed with every dispute resolved)
+    /// and their common token: `MIXED_TOKENS` when they are in more than one, 0 when there are none.
+    /// @dev A vault factory refuses an asset with unfinished leases in another token than the vault's,
+    /// whose revenue the vault could not distribute.
+    /// @param assetId The asset.
+    /// @return count Unfinished leases.
+    /// @return token Their token.
+    function unfinishedLeasesOf(uint256 assetId) external view returns (uint256 count, address token);
+
+    /// @notice The `unfinishedLeasesOf` token value meaning "more than one token".
+    /// @return address(1).
+    function MIXED_TOKENS() external view returns (address);
 }

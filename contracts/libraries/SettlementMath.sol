@@ -3,140 +3,128 @@ pragma solidity 0.8.30;
 
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 import { Meter } from "../types/OracleTypes.sol";
-import { StoredLeaseTerms, WindowCharge } from "../types/EscrowTypes.sol";
+import { LeaseBill, StoredLeaseTerms } from "../types/EscrowTypes.sol";
 
-/// @title SettlementMath — pricing, SLA credit and window arithmetic of the settlement escrow
-/// @notice Pure functions, no storage. Every rounding goes in the lessee's favour: fees and
-/// availability round down, the SLA credit rounds up.
-/// @dev The meter window is (from.timestamp, to.timestamp]; only the part of it inside the lease
-/// [leaseStart, leaseEnd] is billed, and the window's meter deltas are scaled pro rata by time to that
-/// part. Within one window the meters are assumed to have accrued evenly: the oracle proves totals,
-/// not when inside the window they happened.
+/// @title SettlementMath — a lease's bill as a pure function of the meters
+/// @notice No storage. A lease's bill up to a meter time is priced from the meter at the lease start
+/// and the meter at that time only, so it cannot depend on how often, or when, anyone settles: the
+/// escrow charges the increase of this bill since the last settlement, and the increases telescope to
+/// the final bill exactly. Rounding favours the lessee: fees and availability round down, the SLA
+/// credit rounds up.
+/// @dev Monotonicity (what makes interim settlements safe): with `leaseSeconds` fixed (or shrinking,
+/// as an early end does), the bill never decreases when the meter at the point grows. Fees grow with
+/// the deltas; availability grows with the available delta; and reservation + usage net of the
+/// credit equals floor(gross * availability / target) below the target, non-decreasing in both.
 library SettlementMath {
     /// @notice Seconds in one hour: prices are per GPU-hour, meters count GPU-seconds.
     uint256 internal constant SECONDS_PER_HOUR = 3600;
+    /// @notice Joules in one kWh: energy prices are per kWh, meters count joules.
+    uint256 internal constant JOULES_PER_KWH = 3_600_000;
     /// @notice Basis points in 100 %.
     uint256 internal constant BPS = 10_000;
+    /// @notice The largest energy margin over TDP the oracle accepts (`IUsageOracle.MAX_ENERGY_MARGIN_BPS`):
+    /// the energy a lease can be billed for is bounded with it.
+    uint256 internal constant MAX_ENERGY_MARGIN_BPS = 5_000;
 
-    /// @notice Seconds of the window [fromTimestamp, toTimestamp] that fall inside [leaseStart, leaseEnd].
-    /// @param fromTimestamp Window start (the last settled reading).
-    /// @param toTimestamp Window end (the newest reading).
-    /// @param leaseStart Lease start.
-    /// @param leaseEnd Lease end.
-    /// @return The overlap in seconds; zero when the intervals do not overlap.
-    function overlapSeconds(
-        uint64 fromTimestamp,
-        uint64 toTimestamp,
-        uint64 leaseStart,
-        uint64 leaseEnd
-    ) internal pure returns (uint64) {
-        uint64 lo = fromTimestamp > leaseStart ? fromTimestamp : leaseStart;
-        uint64 hi = toTimestamp < leaseEnd ? toTimestamp : leaseEnd;
-        return hi > lo ? hi - lo : 0;
-    }
-
-    /// @notice Fee for `gpuSecondsDelta` GPU-seconds accrued over `windowSeconds`, of which only
-    /// `billedSeconds` are billed: gpuSecondsDelta × billedSeconds / windowSeconds × price / 3600.
-    /// @dev One division, rounded down. Zero when `windowSeconds` is zero.
-    /// @param gpuSecondsDelta GPU-seconds accrued over the whole window.
-    /// @param billedSeconds Seconds of the window inside the lease (at most `windowSeconds`).
-    /// @param windowSeconds Length of the window.
-    /// @param pricePerGpuHour Price per GPU-hour, token base units.
-    /// @return fee Token base units, rounded down.
-    function proRataFee(
-        uint256 gpuSecondsDelta,
-        uint256 billedSeconds,
-        uint256 windowSeconds,
-        uint256 pricePerGpuHour
-    ) internal pure returns (uint256 fee) {
-        if (windowSeconds == 0) return 0;
-        return Math.mulDiv(gpuSecondsDelta * billedSeconds, pricePerGpuHour, windowSeconds * SECONDS_PER_HOUR);
-    }
-
-    /// @notice Proven availability: availableDelta ÷ (gpuCount × windowSeconds), in basis points.
-    /// @dev Rounded down and capped at 10000. Zero when the capacity is zero.
-    /// @param availableDelta Available GPU-seconds accrued over the window.
+    /// @notice The bill of a lease from `start` (the meter at its start) to `point` (a later meter).
+    /// @dev Deltas are clamped to what is physically possible over the metered time (negative → 0;
+    /// available ≤ gpuCount × seconds; busy ≤ available; energy ≤ the TDP bound), so no pair of
+    /// readings, however wrong, can bill more than full use. Availability is measured against the
+    /// lease's whole time (`leaseSeconds`), so an interim bill never exceeds the final one.
+    /// @param start The meter at the lease start.
+    /// @param point The meter at the billing point (its timestamp is the point).
+    /// @param leaseSeconds The lease's duration (end − start).
     /// @param gpuCount GPUs in the asset.
-    /// @param windowSeconds Length of the window.
-    /// @return Availability in basis points.
-    function availabilityBps(
-        uint256 availableDelta,
+    /// @param tdpWattsPerGpu TDP per GPU, watts.
+    /// @param terms The lease's terms.
+    /// @return bill The bill.
+    function leaseBill(
+        Meter memory start,
+        Meter memory point,
+        uint64 leaseSeconds,
         uint16 gpuCount,
-        uint256 windowSeconds
-    ) internal pure returns (uint16) {
-        uint256 capacity = uint256(gpuCount) * windowSeconds;
+        uint16 tdpWattsPerGpu,
+        StoredLeaseTerms memory terms
+    ) internal pure returns (LeaseBill memory bill) {
+        if (!(point.timestamp > start.timestamp)) return bill;
+        uint64 metered = point.timestamp - start.timestamp;
+        bill.meteredSeconds = metered;
+        uint256 capacity = uint256(gpuCount) * metered;
+        uint256 available = _clampedDelta(start.availableGpuSeconds, point.availableGpuSeconds, capacity);
+        uint256 busy = _clampedDelta(start.busyGpuSeconds, point.busyGpuSeconds, available);
+        uint256 energy = _clampedDelta(start.energyJ, point.energyJ, maxEnergyJ(gpuCount, tdpWattsPerGpu, metered));
+        bill.reservationFee = (available * terms.reservationPricePerGpuHour) / SECONDS_PER_HOUR;
+        bill.usageFee = (busy * terms.usagePricePerBusyGpuHour) / SECONDS_PER_HOUR;
+        bill.energyFee = (energy * terms.energyPricePerKWh) / JOULES_PER_KWH;
+        bill.availabilityBps = availabilityBps(available, gpuCount, leaseSeconds);
+        uint256 gross = bill.reservationFee + bill.usageFee;
+        bill.slaCredit = slaCredit(gross, bill.availabilityBps, terms.slaAvailabilityBps);
+        bill.total = gross - bill.slaCredit + bill.energyFee;
+    }
+
+    /// @notice Proven availability: availableGpuSeconds ÷ (gpuCount × seconds), basis points.
+    /// @dev Rounded down, capped at 10000; zero when the capacity is zero.
+    /// @param availableGpuSeconds Available GPU-seconds.
+    /// @param gpuCount GPUs in the asset.
+    /// @param seconds_ The period.
+    /// @return Availability in basis points.
+    function availabilityBps(uint256 availableGpuSeconds, uint16 gpuCount, uint256 seconds_) internal pure returns (uint16) {
+        uint256 capacity = uint256(gpuCount) * seconds_;
         if (capacity == 0) return 0;
-        uint256 bps = (availableDelta * BPS) / capacity;
+        uint256 bps = (availableGpuSeconds * BPS) / capacity;
         return bps < BPS ? uint16(bps) : uint16(BPS);
     }
 
-    /// @notice SLA credit: grossFee × (targetBps − availabilityBps) ÷ targetBps when availability is
-    /// below the target, else zero. Linear: no credit at the target, the whole fee at zero availability.
-    /// @dev Rounded up; never more than `grossFee`.
-    /// @param grossFee Reservation fee + usage fee of the window.
+    /// @notice SLA credit: gross − floor(gross × availability ÷ target) below the target, else zero.
+    /// That is gross × (target − availability) ÷ target rounded up: no credit at the target, the
+    /// whole gross at zero availability.
+    /// @param gross Reservation fee + usage fee.
     /// @param availabilityBps_ Proven availability, basis points.
     /// @param targetBps SLA availability target, basis points.
-    /// @return credit Token base units.
-    function slaCredit(
-        uint256 grossFee,
-        uint16 availabilityBps_,
-        uint16 targetBps
-    ) internal pure returns (uint256 credit) {
-        if (availabilityBps_ < targetBps) {
-            return Math.mulDiv(grossFee, targetBps - availabilityBps_, targetBps, Math.Rounding.Ceil);
-        }
-        return 0;
+    /// @return Token base units, at most `gross`.
+    function slaCredit(uint256 gross, uint16 availabilityBps_, uint16 targetBps) internal pure returns (uint256) {
+        if (!(availabilityBps_ < targetBps)) return 0;
+        return gross - Math.mulDiv(gross, availabilityBps_, targetBps);
     }
 
-    /// @notice Prices one settlement window: from the last settled meter to the newest meter.
-    /// @dev Counters that went backwards (never accepted by the oracle) count as zero. Returns all zero
-    /// when `to` is not newer than `from`.
-    /// @param from The last settled meter (the window start).
-    /// @param to The newest meter (the window end).
-    /// @param leaseStart Lease start.
-    /// @param leaseEnd Lease end.
+    /// @notice The most energy `gpuCount` GPUs of `tdpWattsPerGpu` can draw in `seconds_`, with the
+    /// largest margin the oracle accepts: gpuCount × TDP × seconds × (1 + 50 %), joules, rounded down.
     /// @param gpuCount GPUs in the asset.
-    /// @param terms The lease's terms.
-    /// @return charge The priced window.
-    function priceWindow(
-        Meter memory from,
-        Meter memory to,
-        uint64 leaseStart,
-        uint64 leaseEnd,
-        uint16 gpuCount,
-        StoredLeaseTerms memory terms
-    ) internal pure returns (WindowCharge memory charge) {
-        // An empty or backwards window prices to zero.
-        if (to.timestamp < from.timestamp || to.timestamp == from.timestamp) return charge;
-        uint256 windowSeconds = to.timestamp - from.timestamp;
-        uint256 busyDelta = to.busyGpuSeconds > from.busyGpuSeconds ? to.busyGpuSeconds - from.busyGpuSeconds : 0;
-        uint256 availableDelta =
-            to.availableGpuSeconds > from.availableGpuSeconds ? to.availableGpuSeconds - from.availableGpuSeconds : 0;
-        charge.billedSeconds = overlapSeconds(from.timestamp, to.timestamp, leaseStart, leaseEnd);
-        charge.availabilityBps = availabilityBps(availableDelta, gpuCount, windowSeconds);
-        charge.reservationFee = proRataFee(
-            availableDelta,
-            charge.billedSeconds,
-            windowSeconds,
-            terms.reservationPricePerGpuHour
-        );
-        charge.usageFee = proRataFee(busyDelta, charge.billedSeconds, windowSeconds, terms.usagePricePerBusyGpuHour);
-        uint256 gross = charge.reservationFee + charge.usageFee;
-        charge.slaCredit = slaCredit(gross, charge.availabilityBps, terms.slaAvailabilityBps);
-        charge.netCharge = gross - charge.slaCredit;
+    /// @param tdpWattsPerGpu TDP per GPU, watts.
+    /// @param seconds_ The period.
+    /// @return Joules.
+    function maxEnergyJ(uint16 gpuCount, uint16 tdpWattsPerGpu, uint256 seconds_) internal pure returns (uint256) {
+        return (uint256(gpuCount) * tdpWattsPerGpu * seconds_ * (BPS + MAX_ENERGY_MARGIN_BPS)) / BPS;
     }
 
-    /// @notice The most one hour of full use can cost: every GPU available and busy for the hour.
-    /// @dev The escrow's minimum deposit and its insufficient-funds threshold.
+    /// @notice The most `seconds_` of a lease can be billed: every GPU available and busy throughout,
+    /// drawing the most energy `maxEnergyJ` allows. The minimum deposit is one hour of it, and a lease
+    /// whose balance covers it for its unbilled time can never be closed as underfunded.
+    /// @dev Each term is rounded down exactly as `leaseBill` rounds its fee, which makes the cost
+    /// superadditive (fullUseCost(a + b) ≥ fullUseCost(a) + fullUseCost(b)) and an upper bound of any
+    /// bill over the same seconds: the two facts behind "a funded lease is never underfunded".
     /// @param gpuCount GPUs in the asset.
-    /// @param reservationPricePerGpuHour Reservation price per GPU-hour.
-    /// @param usagePricePerBusyGpuHour Usage price per busy GPU-hour.
+    /// @param tdpWattsPerGpu TDP per GPU, watts.
+    /// @param terms The terms.
+    /// @param seconds_ The period.
     /// @return Token base units.
-    function fullHourCost(
+    function fullUseCost(
         uint16 gpuCount,
-        uint256 reservationPricePerGpuHour,
-        uint256 usagePricePerBusyGpuHour
+        uint16 tdpWattsPerGpu,
+        StoredLeaseTerms memory terms,
+        uint256 seconds_
     ) internal pure returns (uint256) {
-        return uint256(gpuCount) * (reservationPricePerGpuHour + usagePricePerBusyGpuHour);
+        uint256 gpuSeconds = uint256(gpuCount) * seconds_;
+        return
+            (gpuSeconds * terms.reservationPricePerGpuHour) / SECONDS_PER_HOUR +
+            (gpuSeconds * terms.usagePricePerBusyGpuHour) / SECONDS_PER_HOUR +
+            (maxEnergyJ(gpuCount, tdpWattsPerGpu, seconds_) * terms.energyPricePerKWh) / JOULES_PER_KWH;
+    }
+
+    /// @dev to − from, clamped to [0, max].
+    function _clampedDelta(uint64 from, uint64 to, uint256 max) private pure returns (uint256) {
+        if (!(to > from)) return 0;
+        uint256 delta = to - from;
+        return delta < max ? delta : max;
     }
 }

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 /// @notice Lease terms an asset's owner (or approved operator) publishes, as given on entry.
-/// @dev The escrow stores them packed (SafeCast) and copies them into each lease at open.
+/// @dev The escrow stores them packed (SafeCast) as an immutable version; a lease keeps its version.
 struct LeaseTerms {
     /// Accepted stablecoin (must be on the escrow's admin allowlist).
     address token;
@@ -10,17 +10,20 @@ struct LeaseTerms {
     uint256 reservationPricePerGpuHour;
     /// Usage price per busy GPU-hour, in token base units.
     uint256 usagePricePerBusyGpuHour;
+    /// Energy price per kWh metered (1 kWh = 3.6e6 J), in token base units; 0 bills no energy.
+    uint256 energyPricePerKWh;
     /// Minimum lease duration in seconds.
     uint64 minDurationSeconds;
     /// Maximum lease duration in seconds.
     uint64 maxDurationSeconds;
-    /// SLA availability target in basis points (10000 = 100 %); below it the lessee earns a credit.
+    /// SLA availability target in basis points (10000 = 100 %); below it the lessee earns a credit
+    /// on the reservation and usage fees (never on the energy fee).
     uint16 slaAvailabilityBps;
     /// Whether the lessee may end the lease before its end time.
     bool earlyEndAllowed;
 }
 
-/// @notice Why a lease ended. `None` means the lease is still open.
+/// @notice Why a lease ended. `None` while it runs (and for an expired lease not yet closed).
 enum EndReason {
     None,
     /// Closed at or after its end time (anyone).
@@ -29,82 +32,89 @@ enum EndReason {
     EndedByLessee,
     /// Terminated by the provider (the NFT owner or its approved operator); the leftover is refunded.
     TerminatedByProvider,
-    /// Closed because the deposit could not cover the next hour of full use.
+    /// Ended because its deposits could not cover full use up to an hour from then (see `closeUnderfunded`).
     InsufficientFunds
 }
 
-/// @notice Lease terms as the escrow stores them: one immutable snapshot per (asset, version).
-/// @dev A lease references the snapshot it was opened with, so later changes never reach it.
+/// @notice Lease terms as the escrow stores them: one immutable snapshot per (asset, version), in two
+/// slots (durations fit 32 bits: 136 years; the energy price 72 bits).
 struct StoredLeaseTerms {
     // slot 0
     address token;
-    uint64 minDurationSeconds;
     uint16 slaAvailabilityBps;
     bool earlyEndAllowed;
+    uint72 energyPricePerKWh;
     // slot 1
     uint96 reservationPricePerGpuHour;
     uint96 usagePricePerBusyGpuHour;
-    uint64 maxDurationSeconds;
+    uint32 minDurationSeconds;
+    uint32 maxDurationSeconds;
 }
 
 /// @notice One lease, as stored. Amounts are token base units of the lease's terms token.
-/// @dev Per-lease accounting: deposited = charged + refunded + balance + pending + disputed, where
-/// balance + pending + disputed is what the escrow still holds for the lease. `deposited` is not
-/// stored: it is that sum (`accountingOf`), kept within uint96 by the checks on every deposit, and the
-/// tests compare it with the deposits they made. Opening writes slots 0-2 only; closing writes slots
-/// that are already non-zero (the refund lands next to the balance it comes from).
+/// @dev Per-lease accounting (`accountingOf`): deposited = charged + refunded + balance + disputed,
+/// where balance + disputed is what the escrow still holds for the lease and every deposit is kept
+/// within uint96. Only `deposited`, `balance`, `billed`, `disputed` and `disputeRefunded` are stored:
+/// charged = billed − disputed − disputeRefunded (what settlements and arbiters credited the payee),
+/// refunded = deposited − billed − balance + disputeRefunded (the leftover and the arbiters' refunds).
+/// `billed` is the lease's bill so far, a non-decreasing function of the meters
+/// (`SettlementMath.leaseBill`). Times are uint40 in storage (enough until the year 36812).
+/// Opening writes slots 0 to 2; a dispute slot 3.
 struct Lease {
     // slot 0
     /// The lessee: the NFT user while the lease runs, and the recipient of every refund.
     address lessee;
     /// When the lease started (the open transaction's timestamp).
-    uint64 startTime;
+    uint40 startTime;
+    /// When the lease ends (or ended, for an early end: the end transaction's timestamp).
+    uint40 endTime;
+    /// Why the lease ended (set by an early end, or by `close` at expiry); `None` before.
+    EndReason endReason;
+    /// Whether the final settlement ran and the leftover was credited to the lessee.
+    bool closed;
+    // slot 1
+    /// The asset (GpuAssetNFT token id; the oracle meters ids below 2^32).
+    uint32 assetId;
     /// Version of the asset's terms snapshot the lease was opened with.
     uint24 termsVersion;
-    /// Why the lease ended; `None` while it is open.
-    EndReason endReason;
-    // slot 1
-    /// When the lease ends (or ended, for an early end).
-    uint64 endTime;
-    /// Timestamp of the last meter settled (the baseline at open); 0 when the asset had no reading yet.
-    uint64 cursorTimestamp;
-    /// Cumulative busy GPU-seconds of the last meter settled.
-    uint64 cursorBusyGpuSeconds;
-    /// Cumulative available GPU-seconds of the last meter settled.
-    uint64 cursorAvailableGpuSeconds;
-    // slot 2
-    /// The asset (GpuAssetNFT token id).
-    uint64 assetId;
     /// Unspent deposit still available to pay charges.
     uint96 balance;
-    /// Everything credited back to the lessee (leftover deposit and arbiter splits).
-    uint96 refunded;
+    /// The bill so far: every amount taken from the balance by settlements and disputes.
+    uint96 billed;
+    /// Whether the meter at `startTime` has been proven and stored (slot 2).
+    bool startMetered;
+    // slot 2 (written at open with `deposited`, so that storing the start meter later is an update)
+    /// The asset's cumulative busy GPU-seconds at `startTime` (48 bits, as in a packed reading).
+    uint48 startBusyGpuSeconds;
+    /// The asset's cumulative available GPU-seconds at `startTime`.
+    uint48 startAvailableGpuSeconds;
+    /// The asset's cumulative joules at `startTime`.
+    uint64 startEnergyJ;
+    /// Everything deposited (the opening deposit and every top-up).
+    uint96 deposited;
     // slot 3
-    /// Settled charge inside its dispute window, not yet credited to the payee.
-    uint96 pending;
-    /// Everything finally credited to the payee (released charges and arbiter splits).
-    uint96 charged;
-    /// End of the dispute window of `pending`.
-    uint64 pendingUntil;
-    // slot 4
-    /// Charge held under an open dispute.
+    /// Amount held under an open dispute.
     uint96 disputed;
+    /// Everything arbiters (or a burned asset's missing payee) returned to the lessee from disputes.
+    uint96 disputeRefunded;
     /// When an open dispute falls to its default if the arbiter stays silent.
-    uint64 disputeDeadline;
+    uint40 disputeDeadline;
 }
 
-/// @notice The outcome of pricing one settlement window (see `SettlementMath`).
-struct WindowCharge {
-    /// Seconds of the meter window that fall inside the lease, i.e. the billed seconds.
-    uint64 billedSeconds;
-    /// Proven availability over the window, basis points, rounded down.
+/// @notice A lease's bill from its start up to a meter time (see `SettlementMath.leaseBill`).
+struct LeaseBill {
+    /// Seconds from the lease start to the meter time.
+    uint64 meteredSeconds;
+    /// Proven availability over the lease's whole time so far counted, basis points, rounded down.
     uint16 availabilityBps;
-    /// Reservation fee for the available GPU-seconds billed, rounded down.
+    /// Reservation fee for the available GPU-seconds, rounded down.
     uint256 reservationFee;
-    /// Usage fee for the busy GPU-seconds billed, rounded down.
+    /// Usage fee for the busy GPU-seconds, rounded down.
     uint256 usageFee;
-    /// SLA credit subtracted from the fees, rounded up (zero at or above the target).
+    /// Energy fee for the joules metered, rounded down.
+    uint256 energyFee;
+    /// SLA credit on reservation + usage fees, rounded up (zero at or above the target).
     uint256 slaCredit;
-    /// reservationFee + usageFee - slaCredit.
-    uint256 netCharge;
+    /// reservationFee + usageFee - slaCredit + energyFee.
+    uint256 total;
 }

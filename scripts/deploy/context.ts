@@ -4,7 +4,6 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { loadDeployConfig, type DeployConfig, type NetworkContext } from "../../config/schema";
-import { type ContractName, type PlanInputs } from "./system";
 
 /** `DEPLOY_DRY_RUN=1` (what `npm run deploy:dry-run` sets): print the plan, send nothing. */
 export function isDryRun(): boolean {
@@ -27,24 +26,13 @@ export async function deployerAddress(hre: HardhatRuntimeEnvironment): Promise<s
   return hre.ethers.getAddress(deployer);
 }
 
-/** Plan inputs backed by what is recorded in `deployments/<network>/`. */
-export async function recordedInputs(hre: HardhatRuntimeEnvironment): Promise<PlanInputs> {
-  const config = deployConfig(hre);
-  const deployer = await deployerAddress(hre);
-  const all = await hre.deployments.all();
-  return {
-    config,
-    deployer,
-    address: (name: ContractName) => {
-      const d = all[name];
-      if (!d) throw new Error(`${name} is not deployed on ${hre.network.name} yet (run its deploy script first)`);
-      return hre.ethers.getAddress(d.address);
-    },
-  };
-}
-
-/** Confirmations to wait for per transaction: more on public networks, where reorgs happen. */
+/**
+ * Confirmations to wait for per transaction: 2 on public networks, where reorgs happen, 1 elsewhere;
+ * `DEPLOY_CONFIRMATIONS` overrides.
+ */
 export function confirmations(hre: HardhatRuntimeEnvironment): number {
+  const override = Number(process.env.DEPLOY_CONFIRMATIONS);
+  if (Number.isInteger(override) && override >= 1) return override;
   return hre.network.live ? 2 : 1;
 }
 

@@ -14,14 +14,8 @@ import { startAnvil, runBounded, type LocalNode } from "./helpers/processes";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HARDHAT_CLI = require.resolve("hardhat/internal/cli/cli");
-const TSC = require.resolve("typescript/bin/tsc");
 const DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"; // anvil account 0
 const REGISTRAR_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"; // anvil account 2
-/** Oracle signers of config/localhost.json (anvil accounts 5 and 6): the threshold, 2. */
-const SIGNER_KEYS = [
-  "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
-  "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
-];
 const SYSTEM = ["MockUSDC", "GpuAssetNFT", "UsageOracle", "SettlementEscrow", "RevenueSplitVaultFactory"];
 
 const ROLE_EVENTS = new Interface([
@@ -85,6 +79,7 @@ describe("deploy end to end (anvil node process)", function () {
   let env: NodeJS.ProcessEnv;
   let firstRunOutput = "";
   let tarball = "";
+  let planned = -1;
   const config = loadDeployConfig({ name: "localhost", live: false });
 
   const hardhat = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
@@ -122,6 +117,10 @@ describe("deploy end to end (anvil node process)", function () {
     expect(run.output).to.contain(`GpuAssetNFT.renounceRole(DEFAULT_ADMIN_ROLE, deployer ${DEPLOYER})`);
     expect(await provider.getTransactionCount(DEPLOYER)).to.equal(0);
     expect(await provider.getBlockNumber()).to.equal(0);
+    planned = Number(/transactions a deploy would send now: (\d+)/.exec(run.output)![1]);
+    expect(run.output).to.match(
+      /^cost: about [\d.]+ ETH at the current base fee and tip; at most [\d.]+ ETH at the max fee$/m,
+    );
     expect(fs.existsSync(path.join(deploymentsDir, "localhost"))).to.equal(false);
   });
 
@@ -136,6 +135,8 @@ describe("deploy end to end (anvil node process)", function () {
     }
     expect(recorded("Stablecoin").address).to.equal(recorded("MockUSDC").address);
     expect(run.output).to.contain("final state verified");
+    // The dry run counted exactly what the deploy sent.
+    expect(await provider.getTransactionCount(DEPLOYER)).to.equal(planned);
   });
 
   it("grants every role exactly as planned and leaves the deployer no power", async function () {
@@ -165,7 +166,7 @@ describe("deploy end to end (anvil node process)", function () {
     const block = await provider.getBlockNumber();
     const run = await hardhat(["deploy", "--network", "localhost", "--no-compile"]);
     expect(run.code, run.output).to.equal(0);
-    expect(run.output).to.match(/reusing "GpuAssetNFT" at 0x[0-9a-fA-F]{40}/);
+    expect(run.output).to.match(/GpuAssetNFT: already deployed at 0x[0-9a-fA-F]{40}, nothing sent/);
     expect(run.output).to.contain("roles: nothing to send; final state verified");
     expect(await provider.getTransactionCount(DEPLOYER)).to.equal(nonce);
     expect(await provider.getBlockNumber()).to.equal(block);
@@ -197,7 +198,7 @@ describe("deploy end to end (anvil node process)", function () {
       /^dist\/src\/[\w/]+\.(js|d\.ts)$/,
       /^dist\/typechain-types\/[\w/@.-]+\.(js|d\.ts)$/,
       /^dist\/abi\/\w+\.json$/,
-      /^deployments\/(?!localhost\/|hardhat\/)\w+\/(\.chainId|\w+\.json)$/,
+      /^dist\/deployments\/(?!localhost\/|hardhat\/)\w+\/(\.chainId|\w+\.json)$/,
     ];
     expect(
       files.filter((f) => !allowed.some((re) => re.test(f))),
@@ -207,6 +208,9 @@ describe("deploy end to end (anvil node process)", function () {
     for (const needed of [
       "dist/src/index.js",
       "dist/src/index.d.ts",
+      "dist/src/viem/index.js",
+      "dist/src/abi/index.d.ts",
+      "dist/src/core/index.js",
       "dist/abi/GpuAssetNFT.json",
       "docs/integrate.md",
     ]) {
@@ -214,46 +218,107 @@ describe("deploy end to end (anvil node process)", function () {
     }
   });
 
-  it("runs the example integrator, compiled against the packed package, against the node", async function () {
+  it("installs the packed tarball into a fresh TypeScript app that runs a typed ethers program and a typed viem program", async function () {
     expect(tarball, "the pack step must have run").to.not.equal("");
 
-    // An outside project: the tarball unpacked as node_modules/compute-rwa, ethers beside it.
+    // An outside project, installed the way an integrator installs: npm, from the tarball, with the
+    // client libraries at the versions this repository pins (served from npm's cache when present).
     const project = path.join(work, "integrator");
-    const pkgDir = path.join(project, "node_modules", "compute-rwa");
-    fs.mkdirSync(pkgDir, { recursive: true });
-    const untar = await runBounded("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"], {
-      timeoutMs: 60_000,
-    });
-    expect(untar.code, untar.output).to.equal(0);
-    for (const dep of ["ethers", "@types/node"]) {
-      fs.mkdirSync(path.dirname(path.join(project, "node_modules", dep)), { recursive: true });
-      fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(project, "node_modules", dep), "dir");
+    fs.mkdirSync(project, { recursive: true });
+    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "integrator", private: true }));
+    const version = (dep: string) =>
+      JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", dep, "package.json"), "utf8")).version;
+    const install = await runBounded(
+      "npm",
+      [
+        "install",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        tarball,
+        `ethers@${version("ethers")}`,
+        `viem@${version("viem")}`,
+        `typescript@${version("typescript")}`,
+        `@types/node@${version("@types/node")}`,
+      ],
+      { cwd: project, timeoutMs: 300_000 },
+    );
+    expect(install.code, install.output).to.equal(0);
+    // The package brings no dependency of its own: nothing of the feeder's (pino, yaml, zod) or the
+    // contracts' (OpenZeppelin) reaches an integrator's app.
+    const installed = JSON.parse(
+      fs.readFileSync(path.join(project, "node_modules", "compute-rwa", "package.json"), "utf8"),
+    );
+    expect(installed.dependencies ?? {}).to.deep.equal({});
+    for (const dep of ["pino", "yaml", "zod", "@openzeppelin/contracts-upgradeable", "@openzeppelin/contracts"]) {
+      expect(fs.existsSync(path.join(project, "node_modules", dep)), `${dep} installed`).to.equal(false);
     }
-    fs.copyFileSync(path.join(ROOT, "examples", "integrator.ts"), path.join(project, "integrator.ts"));
-    fs.copyFileSync(path.join(ROOT, "examples", "tsconfig.json"), path.join(project, "tsconfig.json"));
 
-    const compile = await runBounded(process.execPath, [TSC, "-p", project], { cwd: project, timeoutMs: 180_000 });
+    for (const file of ["integrator.ts", "viem.mts", "tsconfig.json"]) {
+      fs.copyFileSync(path.join(ROOT, "examples", file), path.join(project, file));
+    }
+    const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
+    const compile = await runBounded(process.execPath, [tsc, "-p", project], { cwd: project, timeoutMs: 180_000 });
     expect(compile.code, compile.output).to.equal(0);
 
-    const run = await runBounded(process.execPath, [path.join(project, "out", "integrator.js")], {
+    // The listener's last argument is typed as what ethers passes: a payload whose log is `.log`.
+    fs.writeFileSync(
+      path.join(project, "listener-mistake.ts"),
+      [
+        'import type { ComputeRwa } from "compute-rwa";',
+        "export function watch(rwa: ComputeRwa): void {",
+        "  void rwa.nft.on(rwa.nft.filters.Transfer(), (_f, _t, _id, ev) => console.log(ev.blockNumber));",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const mistake = await runBounded(
+      process.execPath,
+      [
+        tsc,
+        "--noEmit",
+        "--strict",
+        "--module",
+        "node16",
+        "--moduleResolution",
+        "node16",
+        path.join(project, "listener-mistake.ts"),
+      ],
+      { cwd: project, timeoutMs: 180_000 },
+    );
+    expect(mistake.code).to.not.equal(0);
+    expect(mistake.output).to.match(/Property 'blockNumber' does not exist on type 'TypedContractEventPayload/);
+
+    const env = {
+      PATH: process.env.PATH,
+      RPC_URL: node!.url,
+      DEPLOYMENTS_DIR: deploymentsDir,
+      REGISTRAR_PRIVATE_KEY: REGISTRAR_KEY,
+    };
+    const ethersRun = await runBounded(process.execPath, [path.join(project, "out", "integrator.js")], {
       cwd: project,
-      env: {
-        PATH: process.env.PATH,
-        RPC_URL: node!.url,
-        DEPLOYMENTS_DIR: deploymentsDir,
-        REGISTRAR_PRIVATE_KEY: REGISTRAR_KEY,
-        ORACLE_SIGNER_KEYS: SIGNER_KEYS.join(","),
-      },
-      timeoutMs: 60_000,
+      env,
+      timeoutMs: 90_000,
     });
-    expect(run.code, run.output).to.equal(0);
-    const summary = JSON.parse(run.output);
+    expect(ethersRun.code, ethersRun.output).to.equal(0);
+    const summary = JSON.parse(ethersRun.output);
     expect(summary.system.nft.address).to.equal(getAddress(recorded("GpuAssetNFT").address));
     expect(summary.system.stablecoin.decimals).to.equal(6);
     expect(summary.system.escrowIsLeaseManager).to.equal(true);
-    expect(summary.registered.assetId).to.equal("1");
-    expect(summary.registered.gpuCount).to.equal(8);
-    expect(summary.reported.fresh).to.equal(true);
-    expect(summary.reported.timestamp).to.be.greaterThan(0);
+    expect(summary.chainCheck).to.equal("ChainMismatchError");
+    expect(summary.registered).to.deep.include({ assetId: "1", gpuCount: 8, status: "Active", heardInBlock: true });
+
+    const viemRun = await runBounded(process.execPath, [path.join(project, "out", "viem.mjs")], {
+      cwd: project,
+      env,
+      timeoutMs: 90_000,
+    });
+    expect(viemRun.code, viemRun.output).to.equal(0);
+    const viemSummary = JSON.parse(viemRun.output);
+    expect(viemSummary.system.nft.address).to.equal(getAddress(recorded("GpuAssetNFT").address));
+    expect(viemSummary.system.stablecoin.decimals).to.equal(6);
+    expect(viemSummary.system.escrowIsLeaseManager).to.equal(true);
+    expect(viemSummary.chainCheck).to.equal("ChainMismatchError");
+    expect(viemSummary.registered).to.deep.equal({ assetId: "2", gpuCount: 4, status: "Active" });
   });
 });

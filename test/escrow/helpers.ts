@@ -1,11 +1,13 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { BaseContract, TypedDataDomain, Wallet } from "ethers";
+import type { BaseContract, Signer } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { MockUSDC__factory, SettlementEscrow__factory, type SettlementEscrow } from "../../typechain-types";
 import { GpuAssetNFT__factory, UsageOracle__factory, type UsageOracle } from "../../typechain-types";
-import { makeBatch, oracleDomain, signBatch } from "../../src/eip712";
+import { oracleDomain } from "../../src/eip712";
+import { ABSENT_BOUNDARY, leaseProofs, type LeaseProofs } from "../../src/meterHistory";
+import { OracleRig } from "../helpers/oracleRig";
 
 export const USDC = 1_000_000n;
 export const HOUR = 3600n;
@@ -19,7 +21,7 @@ export const USAGE_PRICE = 1n * USDC;
 export const SLA_BPS = 9900n;
 export const MIN_DURATION = HOUR;
 export const MAX_DURATION = 30n * DAY;
-/** One hour of full use of the 8-GPU asset: the minimum deposit. */
+/** One hour of full use of the 8-GPU asset: the minimum deposit (no energy price). */
 export const FULL_HOUR = GPUS * (RESERVATION_PRICE + USAGE_PRICE);
 
 export enum EndReason {
@@ -43,6 +45,7 @@ export function termsFor(token: string, overrides: Partial<Record<string, unknow
     token,
     reservationPricePerGpuHour: RESERVATION_PRICE,
     usagePricePerBusyGpuHour: USAGE_PRICE,
+    energyPricePerKWh: 0n,
     minDurationSeconds: MIN_DURATION,
     maxDurationSeconds: MAX_DURATION,
     slaAvailabilityBps: SLA_BPS,
@@ -50,6 +53,9 @@ export function termsFor(token: string, overrides: Partial<Record<string, unknow
     ...overrides,
   };
 }
+
+/** TDP of the test asset's GPUs, watts. */
+export const TDP_WATTS = 700n;
 
 /** Deploys NFT, oracle and escrow; mints one 8-GPU asset to `provider`. */
 export async function deployCore() {
@@ -83,65 +89,88 @@ export async function deployCore() {
     serialsHash: ethers.id("serials-1"),
     vramMiBPerGpu: 81_559,
     gpuCount: Number(GPUS),
-    tdpWattsPerGpu: 700,
+    tdpWattsPerGpu: Number(TDP_WATTS),
   });
   const assetId = 1n;
   const { chainId } = await ethers.provider.getNetwork();
-  const meters = new Meters(
-    oracle,
-    assetId,
-    feeder,
-    oracleSigners.slice(0, 2),
-    oracleDomain(chainId, await oracle.getAddress()),
-  );
-  return { admin, provider, lessee, other, arbiter, pauser, operator, feeder, nft, oracle, escrow, assetId, meters };
+  const rig = new OracleRig(oracle, oracleSigners, oracleDomain(chainId, await oracle.getAddress()), feeder);
+  const meters = new Meters(rig, assetId);
+  const keeper = new Keeper(escrow, rig);
+  return { admin, provider, lessee, other, arbiter, pauser, operator, feeder, nft, oracle, escrow, assetId, rig, meters, keeper };
+}
+
+/** One asset's meters, reported through the oracle rig (see `OracleRig`). */
+export class Meters {
+  constructor(
+    readonly rig: OracleRig,
+    readonly assetId: bigint,
+  ) {}
+
+  /** The asset's latest reading. */
+  async latest() {
+    const m = await this.rig.latest(this.assetId);
+    return { timestamp: m.timestamp, busy: m.busyGpuSeconds, available: m.availableGpuSeconds, energy: m.energyJ };
+  }
+
+  /** Reports a reading at `timestamp` whose counters exceed the latest ones by the given deltas. */
+  async report(timestamp: bigint, busyDelta: bigint, availableDelta: bigint, energyDelta = 0n) {
+    await this.rig.postDeltas(this.assetId, timestamp, {
+      busyGpuSeconds: busyDelta,
+      availableGpuSeconds: availableDelta,
+      energyJ: energyDelta,
+    });
+  }
+
+  /** Reports at `timestamp` (default: the next block) with fractions (bps) of the elapsed capacity available and busy. */
+  async reportUse(availableBps: bigint, busyBps: bigint, timestamp?: bigint, watts = 0n) {
+    const at = timestamp ?? BigInt(await time.latest()) + 1n;
+    await this.rig.postUse(this.assetId, at, GPUS, availableBps, busyBps, watts);
+    return at;
+  }
 }
 
 /**
- * Cumulative meters of one asset, reported through the oracle. The current meter is always read back
- * from the oracle (never cached here), so chain snapshots restored by `loadFixture` stay consistent.
+ * Calls the escrow's proof-taking functions the way a keeper does: proofs built by
+ * `src/meterHistory.ts` from the chain's logs (`leaseProofs`), with only readings past the dispute
+ * window for settle and close.
  */
-export class Meters {
+export class Keeper {
   constructor(
-    private readonly oracle: UsageOracle,
-    readonly assetId: bigint,
-    private readonly feeder: HardhatEthersSigner,
-    private readonly signers: Wallet[],
-    private readonly domain: TypedDataDomain,
+    readonly escrow: SettlementEscrow,
+    readonly rig: OracleRig,
   ) {}
 
-  /** The oracle's latest meter of the asset. */
-  async latest() {
-    const m = await this.oracle.latestReading(this.assetId);
-    return { timestamp: m.timestamp, busy: m.busyGpuSeconds, available: m.availableGpuSeconds };
+  /** The proofs `settle`/`close` can use at `at` (default: the next block's time); undefined when none. */
+  async proofs(leaseId: bigint, at?: bigint, forDispute = false): Promise<LeaseProofs | undefined> {
+    const lease = await this.escrow.leaseOf(leaseId);
+    const now = at ?? BigInt(await time.latest()) + 1n;
+    const billableBy = forDispute ? undefined : now - (await this.escrow.disputeWindowSeconds());
+    return leaseProofs(await this.rig.history(), lease, billableBy);
   }
 
   /**
-   * Reports a reading at `timestamp` whose counters exceed the latest ones by the given deltas. A
-   * timestamp ahead of the chain moves the chain to one second before it (readings are never from the
-   * future by more than that), so the next transaction runs at `timestamp`.
+   * Settles as far as the chain allows at `at` (default: the next block's time; pass the time given to
+   * `time.setNextBlockTimestamp`). Throws when nothing can be settled.
    */
-  async report(timestamp: bigint, busyDelta: bigint, availableDelta: bigint) {
-    if (timestamp - 1n > BigInt(await time.latest())) await time.setNextBlockTimestamp(timestamp - 1n);
-    const m = await this.latest();
-    // A first reading starts from arbitrary non-zero counters: they are cumulative since "some" origin.
-    const busy = (m.timestamp === 0n ? 1_000n : m.busy) + busyDelta;
-    const available = (m.timestamp === 0n ? 5_000n : m.available) + availableDelta;
-    const batch = makeBatch(await this.oracle.configVersion(), [
-      { assetId: this.assetId, timestamp, busyGpuSeconds: busy, availableGpuSeconds: available, energyJ: 0n },
-    ]);
-    const signatures = await Promise.all(this.signers.map((w) => signBatch(w, this.domain, batch)));
-    await this.oracle.connect(this.feeder).submit(batch.configVersion, batch.readings, signatures);
+  async settle(leaseId: bigint, from?: Signer, at?: bigint) {
+    const p = await this.proofs(leaseId, at);
+    if (!p) throw new Error(`lease ${leaseId}: nothing billable to settle`);
+    return this.escrow.connect(from ?? this.escrow.runner!).settle(leaseId, p.start, p.point);
   }
 
-  /** Reports a reading at the next block's time with availability/busy fractions (bps) of the elapsed time. */
-  async reportNow(availableBps: bigint, busyBps: bigint) {
-    const now = BigInt(await time.latest()) + 1n;
-    await time.setNextBlockTimestamp(now);
-    const m = await this.latest();
-    const capacity = m.timestamp === 0n ? 0n : GPUS * (now - m.timestamp);
-    await this.report(now, (capacity * busyBps) / 10_000n, (capacity * availableBps) / 10_000n);
-    return now;
+  /** Closes with the final reading when one is billable at `at`, else without one. */
+  async close(leaseId: bigint, from?: Signer, at?: bigint) {
+    const p = await this.proofs(leaseId, at);
+    const escrow = from ? this.escrow.connect(from) : this.escrow;
+    if (p && p.final) return escrow.close(leaseId, p.start, p.point);
+    return escrow.close(leaseId, ABSENT_BOUNDARY, ABSENT_BOUNDARY);
+  }
+
+  /** The lessee disputes up to the latest reading (any age). */
+  async dispute(leaseId: bigint, lessee: Signer) {
+    const p = await this.proofs(leaseId, undefined, true);
+    if (!p) throw new Error(`lease ${leaseId}: nothing to dispute`);
+    return this.escrow.connect(lessee).dispute(leaseId, p.start, p.point);
   }
 }
 
@@ -159,9 +188,8 @@ export async function depositsFromEvents(escrow: SettlementEscrow, leaseId: bigi
 export async function expectLeaseBalanced(escrow: SettlementEscrow, leaseId: bigint) {
   const l = await escrow.leaseOf(leaseId);
   const [deposited, charged, refunded, held] = await escrow.accountingOf(leaseId);
-  expect(held, `lease ${leaseId} held`).to.equal(l.balance + l.pending + l.disputed);
-  expect(charged).to.equal(l.charged);
-  expect(refunded).to.equal(l.refunded);
+  expect(held, `lease ${leaseId} held`).to.equal(l.balance + l.disputed);
+  expect(charged, `lease ${leaseId} charged`).to.equal(l.billed - l.disputed - l.disputeRefunded);
   const ghost = await depositsFromEvents(escrow, leaseId);
   expect(ghost, `lease ${leaseId}: deposits made = charged + refunded + held`).to.equal(charged + refunded + held);
   expect(deposited).to.equal(ghost);
@@ -176,7 +204,7 @@ export async function expectSolvent(escrow: SettlementEscrow, token: TestToken, 
     await expectLeaseBalanced(escrow, id);
     const l = await escrow.leaseOf(id);
     const terms = await escrow.leaseTermsAt(l.assetId, l.termsVersion);
-    if (terms.token === tokenAddress) owed += l.balance + l.pending + l.disputed;
+    if (terms.token === tokenAddress) owed += l.balance + l.disputed;
   }
   for (const a of new Set(accounts)) owed += await escrow.withdrawable(a, tokenAddress);
   expect(await token.balanceOf(await escrow.getAddress()), "escrow solvency").to.equal(owed);

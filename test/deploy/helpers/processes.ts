@@ -30,29 +30,48 @@ export function runBounded(
   args: string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+  return startBounded(command, args, options).done;
+}
+
+/** A command started in its own process group: its output so far, its end, and a way to kill it. */
+export interface Started {
+  output: () => string;
+  done: Promise<RunResult>;
+  kill: () => void;
+}
+
+/** Starts a command (stdin closed: no terminal) that is killed after `timeoutMs`. */
+export function startBounded(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Started {
+  let output = "";
+  let child: ChildProcess | undefined;
+  const done = new Promise<RunResult>((resolve, reject) => {
+    const proc = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    let output = "";
-    child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-    child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+    child = proc;
+    proc.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+    proc.stderr!.on("data", (c: Buffer) => (output += c.toString()));
     const timer = setTimeout(() => {
-      killGroup(child, "SIGKILL");
+      killGroup(proc, "SIGKILL");
       reject(new Error(`${command} ${args.join(" ")} ran past ${options.timeoutMs} ms:\n${output}`));
     }, options.timeoutMs);
-    child.once("error", (e) => {
+    proc.once("error", (e) => {
       clearTimeout(timer);
       reject(e);
     });
-    child.once("close", (code) => {
+    proc.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, output });
     });
   });
+  return { output: () => output, done, kill: () => child && killGroup(child, "SIGKILL") };
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -90,10 +109,10 @@ async function rpcReady(url: string): Promise<boolean> {
 }
 
 /** Starts anvil on a free loopback port and waits (bounded) until it answers JSON-RPC. */
-export async function startAnvil(timeoutMs = 90_000): Promise<LocalNode> {
+export async function startAnvil(timeoutMs = 90_000, extraArgs: string[] = []): Promise<LocalNode> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn("npx", ["-y", ANVIL, "--host", "127.0.0.1", "--port", String(port), "--silent"], {
+  const child = spawn("npx", ["-y", ANVIL, "--host", "127.0.0.1", "--port", String(port), "--silent", ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
