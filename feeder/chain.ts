@@ -20,10 +20,9 @@ import {
 import { IGpuAssetNFT__factory } from "../typechain-types/factories/contracts/interfaces/IGpuAssetNFT__factory";
 import { IUsageOracle__factory } from "../typechain-types/factories/contracts/interfaces/IUsageOracle__factory";
 import { FatalError, TransientError, type AssetInfo, type ChainPort, type Simulation, type TxOutcome } from "./ports";
-import type { BatchCodec } from "./cosign/codec";
-import type { AcceptedBatch } from "./cosign/node";
+import { MeterHistory, fetchMeterHistory, type AcceptedBatch } from "../src/meterHistory";
 import type { PendingTx } from "./state";
-import { readingFromMeter, type Logger, type OracleReading } from "./types";
+import type { Logger } from "./types";
 
 export interface ChainOptions {
   rpcUrls: string[];
@@ -45,8 +44,6 @@ export interface ChainOptions {
   random?: () => number;
   /** Called on RPC events (failover, lagging endpoint) for metrics. */
   onEvent?: (kind: string) => void;
-  /** Co-signing (oracle v2): the shared batch encoding, to read `BatchAccepted` logs. */
-  codec?: BatchCodec;
   /** First block to scan for `BatchAccepted` (the oracle's deployment block). */
   fromBlock?: number;
   /** Blocks per `eth_getLogs` request. */
@@ -62,13 +59,7 @@ export interface ChainOptions {
 
 const GWEI = 1_000_000_000n;
 /** Custom errors the feeder must recognize even if the ABI it was built with lacks them. */
-const SELECTOR = {
-  batchAlreadyAccepted: keccakId("BatchAlreadyAccepted()").slice(0, 10),
-};
 const oracleIface = IUsageOracle__factory.createInterface();
-
-const BATCH_ACCEPTED =
-  "event BatchAccepted(uint32 indexed batchIndex, uint64 indexed configVersion, uint64 timestamp, bytes32 readingsRoot, bytes readings)";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -242,23 +233,6 @@ export class EthersChain implements ChainPort {
     return this.rpc("configVersion", (p) => IUsageOracle__factory.connect(this.oracleAddress, p).configVersion());
   }
 
-  async latestReadings(assetIds: readonly string[]): Promise<Map<string, OracleReading | undefined>> {
-    const out = new Map<string, OracleReading | undefined>();
-    const chunk = 200;
-    for (let i = 0; i < assetIds.length; i += chunk) {
-      const ids = assetIds.slice(i, i + chunk);
-      const metas = await this.rpc("latestReading", (p) => {
-        const oracle = IUsageOracle__factory.connect(this.oracleAddress, p);
-        return Promise.all(ids.map((id) => oracle.latestReading(BigInt(id))));
-      });
-      ids.forEach((id, j) => {
-        const m = metas[j];
-        out.set(id, readingFromMeter(id, m));
-      });
-    }
-    return out;
-  }
-
   private async nft(): Promise<string> {
     if (this.nftAddress) return this.nftAddress;
     const oracle = new Contract(this.oracleAddress, ["function nft() view returns (address)"]);
@@ -313,38 +287,34 @@ export class EthersChain implements ChainPort {
   }
 
   private scannedToBlock?: number;
-  private readonly acceptedCache: AcceptedBatch[] = [];
+  private readonly history = new MeterHistory();
 
   /**
-   * Oracle v2: accepted batches with index ≥ `fromIndex`, from `BatchAccepted` logs (scanned once,
-   * in chunks, from `fromBlock`; later calls scan only the new blocks).
+   * Accepted batches with index ≥ `fromIndex`: `BatchAccepted` logs, with each batch's readings from
+   * its `submit` calldata (`src/meterHistory.ts`), scanned once from `fromBlock` in chunks and then
+   * only the new blocks.
    */
   async acceptedBatches(fromIndex: number): Promise<AcceptedBatch[]> {
-    const codec = this.options.codec;
-    if (!codec) throw new FatalError("reading oracle v2 batches needs the shared batch codec");
-    const iface = new Contract(this.oracleAddress, [BATCH_ACCEPTED]).interface;
-    const topic = iface.getEvent("BatchAccepted")!.topicHash;
-    const head = await this.rpc("blockNumber", (p) => p.getBlockNumber());
-    let from = (this.scannedToBlock ?? (this.options.fromBlock ?? 0) - 1) + 1;
-    const chunk = this.options.logChunkBlocks ?? 10_000;
-    while (from <= head) {
-      const to = Math.min(head, from + chunk - 1);
-      const logs = await this.rpc("getLogs", (p) =>
-        p.getLogs({ address: this.oracleAddress, topics: [topic], fromBlock: from, toBlock: to }),
+    // eth_blockNumber itself, not ethers' briefly cached block number: a batch just mined must be seen.
+    const head = Number(await this.rpc("blockNumber", (p) => p.send("eth_blockNumber", []) as Promise<string>));
+    const from = (this.scannedToBlock ?? (this.options.fromBlock ?? 0) - 1) + 1;
+    if (from <= head) {
+      await this.rpc("history", (p) =>
+        fetchMeterHistory(p, this.oracleAddress, {
+          fromBlock: from,
+          toBlock: head,
+          blockRange: this.options.logChunkBlocks ?? 10_000,
+          into: this.history,
+        }),
       );
-      for (const log of logs) {
-        const ev = iface.parseLog(log)!;
-        this.acceptedCache.push({
-          batchIndex: Number(ev.args.batchIndex),
-          configVersion: ev.args.configVersion as bigint,
-          timestamp: Number(ev.args.timestamp),
-          readings: codec.decodeReadings(ev.args.readings as string),
-        });
-      }
-      this.scannedToBlock = to;
-      from = to + 1;
+      this.scannedToBlock = head;
     }
-    return this.acceptedCache.filter((b) => b.batchIndex >= fromIndex).sort((a, b) => a.batchIndex - b.batchIndex);
+    const out: AcceptedBatch[] = [];
+    for (let i = BigInt(fromIndex); i <= this.history.lastBatchIndex(); i++) {
+      const b = this.history.batch(i);
+      if (b) out.push(b);
+    }
+    return out;
   }
 
   async balanceWei(): Promise<bigint> {
@@ -363,12 +333,12 @@ export class EthersChain implements ChainPort {
     } catch (err) {
       if (err instanceof TransientError) throw err;
       const data = revertData(err);
-      if (data?.startsWith(SELECTOR.batchAlreadyAccepted)) return { kind: "already-accepted" };
       const reason = data ? describeRevert(data) : shortError(err);
+      if (/^BatchIndexTaken\(/.test(reason)) return { kind: "index-taken", reason };
       // Gas above the node's per-transaction cap shows up as an estimation failure without data.
       if (!data && /gas (limit|required)|exceeds|cap/i.test(reason))
         return { kind: "too-large", gas: this.options.gasLimitCap + 1n };
-      if (/ConfigVersion|Signer|Threshold/i.test(reason)) return { kind: "stale-config", reason };
+      if (/^StaleConfigVersion\(/.test(reason)) return { kind: "stale-config", reason };
       return { kind: "rejected", reason };
     }
   }

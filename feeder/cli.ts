@@ -18,9 +18,8 @@ import { ConfigError, loadConfigFile, resolveRpcUrls, type FeederConfig, type So
 import { Controller } from "./controller";
 import { FeederMetrics, serveMetrics } from "./metrics";
 import { FatalError } from "./ports";
-import { makeBatchSigner } from "./signer";
+import { DEFAULT_TOLERANCE } from "./cosign/anchors";
 import { CoSigner } from "./cosign/node";
-import { sharedCodec } from "./cosign/shared";
 import { oracleDomain } from "../src/eip712";
 import { DcgmSource } from "./sources/dcgm";
 import { NVIDIA_SMI_ARGS, NvidiaSmiSource } from "./sources/nvidiaSmi";
@@ -206,17 +205,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           `chains (${DEVELOPMENT_CHAIN_IDS.join(", ")}) only; use an encrypted keystore (signer.keystore + signer.passwordFile)`,
       );
     const cs = config.cosign;
-    const codec = cs ? sharedCodec() : undefined;
     if (cs) {
       if (args.once || args.dryRun)
         throw new ConfigError([
           `${args.once ? "--once" : "--dry-run"}: a co-signing feeder runs as a daemon (its peers call it, and it takes proposer turns)`,
         ]);
-      if (!codec)
-        throw new FatalError(
-          "co-signing needs the oracle v2 batch format from src/eip712.ts (encodeReadings, decodeReadings, readingsRoot, " +
-            "batchDigest over UsageBatch(configVersion, batchIndex, timestamp, readingsRoot)), which this build does not have",
-        );
       if (cs.development && !DEVELOPMENT_CHAIN_IDS.includes(chainId))
         throw new FatalError(`cosign.development is for local development chains only, not chain ${chainId}`);
     }
@@ -244,70 +237,62 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         maxReplacements: config.tx.maxReplacements,
         gasLimitCap: BigInt(config.tx.gasLimitCap),
         receiptPollMs: config.tx.receiptPollSeconds * 1000,
-        codec,
         fromBlock: config.chain.fromBlock,
       },
       log,
     );
     await chain.verify();
-    const signer = makeBatchSigner(wallet, chainId, oracle);
     controller = new Controller(
       makeSources(config, now),
       chain,
-      signer,
       args.dryRun ? dryRunStore(config.stateFile) : new FileStateStore(config.stateFile),
       metrics,
       log,
       {
         assets: config.assets,
         pollIntervalMs: config.policy.pollIntervalSeconds * 1000,
-        postIntervalMs: config.policy.postIntervalSeconds * 1000,
-        heartbeatSeconds: config.policy.heartbeatSeconds,
-        maxBatchSize: config.policy.maxBatchSize,
-        maxBatchesPerCycle: config.policy.maxBatchesPerCycle,
         staleAfterSeconds: config.policy.staleAfterSeconds,
         chainId,
         shutdownGraceMs: config.shutdownGraceSeconds * 1000,
         dryRun: args.dryRun,
         peerCount: cs?.peers.length ?? 0,
-        // A co-signer ticks every second (proposer slots, peers' requests); batches follow the interval.
-        ...(cs ? { postIntervalMs: 1000 } : {}),
+        // The round engine ticks every second (proposer slots); batches follow postIntervalSeconds.
+        postIntervalMs: 1000,
       },
       now,
     );
-    let cosigner: CoSigner | undefined;
-    if (cs && codec) {
-      const c = controller;
-      cosigner = new CoSigner(
-        codec,
-        chain,
-        wallet.signingKey,
-        () => c.state,
-        () => c.saveState(),
-        (a) => c.limitsOf(a),
-        metrics,
-        log,
-        {
-          chainId,
-          domain: oracleDomain(chainId, oracle),
-          assets: config.assets,
-          peers: cs.peers,
-          postIntervalSeconds: config.policy.postIntervalSeconds,
-          takeoverSeconds: cs.takeoverSeconds,
-          proposalLagSeconds: cs.proposalLagSeconds ?? cs.maxTimeSkewSeconds + config.policy.pollIntervalSeconds + 1,
-          maxTimeSkewSeconds: cs.maxTimeSkewSeconds,
-          maxMessageAgeSeconds: cs.maxMessageAgeSeconds,
-          heartbeatSeconds: config.policy.heartbeatSeconds,
-          maxBatchSize: config.policy.maxBatchSize,
-          requestTimeoutMs: cs.requestTimeoutSeconds * 1000,
-          maxAttempts: cs.maxAttempts,
-          tolerance: cs.tolerance,
-          inflateBusyPct: cs.development?.inflateBusyPct,
-        },
-        now,
-      );
-      controller.useCoSigner(cosigner);
-    }
+    const c = controller;
+    const cosigner = new CoSigner(
+      chain,
+      wallet.signingKey,
+      () => c.state,
+      () => c.saveState(),
+      (a) => c.limitsOf(a),
+      metrics,
+      log,
+      {
+        chainId,
+        domain: oracleDomain(chainId, oracle),
+        assets: config.assets,
+        peers: cs?.peers ?? [],
+        postIntervalSeconds: config.policy.postIntervalSeconds,
+        takeoverSeconds: cs?.takeoverSeconds ?? 30,
+        // Alone, a batch is dated at its newest sample; with peers, late enough for all to have samples past it.
+        proposalLagSeconds: cs
+          ? (cs.proposalLagSeconds ?? cs.maxTimeSkewSeconds + config.policy.pollIntervalSeconds + 1)
+          : config.policy.pollIntervalSeconds + 1,
+        maxTimeSkewSeconds: cs?.maxTimeSkewSeconds ?? 10,
+        maxMessageAgeSeconds: cs?.maxMessageAgeSeconds ?? 60,
+        heartbeatSeconds: config.policy.heartbeatSeconds,
+        maxBatchSize: config.policy.maxBatchSize,
+        requestTimeoutMs: (cs?.requestTimeoutSeconds ?? 10) * 1000,
+        maxAttempts: cs?.maxAttempts ?? 3,
+        tolerance: cs?.tolerance ?? DEFAULT_TOLERANCE,
+        inflateBusyPct: cs?.development?.inflateBusyPct,
+      },
+      now,
+    );
+    controller.useCoSigner(cosigner);
     log.info(
       {
         pid: process.pid,
@@ -333,7 +318,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         staleAfterSeconds: config.policy.staleAfterSeconds,
         unhealthyAfterSeconds: config.health.unhealthyAfterSeconds,
       });
-    if (cosigner && cs) {
+    if (cs) {
       await cosigner.listen(cs.listen.host, cs.listen.port);
       log.info({ host: cs.listen.host, port: cs.listen.port, peers: cs.peers.length }, "co-signing endpoint listening");
     }
@@ -351,7 +336,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.on("SIGINT", () => onSignal("SIGINT"));
     await controller.run();
     await controller.stop();
-    await cosigner?.close();
+    await cosigner.close();
     log.info({}, "stopped");
     return 0;
   } catch (err) {

@@ -115,7 +115,6 @@ export const configSchema = z
         postIntervalSeconds: positive.default(60),
         heartbeatSeconds: positive.default(3600),
         maxBatchSize: z.number().int().min(1).max(5000).default(500),
-        maxBatchesPerCycle: z.number().int().min(1).max(100).default(4),
         staleAfterSeconds: positive.default(30),
       })
       .strict()

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { CoSignState } from "./cosign/node";
 import { emptyMeterState, type MeterState, type StoredReading } from "./meters";
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 /** A submitted (or about to be submitted) transaction, with everything needed to resume it. */
 export interface PendingTx {

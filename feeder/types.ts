@@ -69,35 +69,6 @@ export function gpuKeys(id: GpuIdentity): string[] {
   return keys;
 }
 
-/** A reading as the oracle takes it (cumulative, integers). */
-export interface OracleReading {
-  assetId: bigint;
-  timestamp: bigint;
-  busyGpuSeconds: bigint;
-  availableGpuSeconds: bigint;
-  energyJ: bigint;
-}
-
-/** The oracle's stored meter as `latestReading` returns it (timestamp 0 = never reported). */
-export interface OracleMeter {
-  timestamp: bigint;
-  busyGpuSeconds: bigint;
-  availableGpuSeconds: bigint;
-  energyJ: bigint;
-}
-
-/** An asset's `latestReading` as the feeder sees it: undefined when the asset was never reported. */
-export function readingFromMeter(assetId: string, m: OracleMeter): OracleReading | undefined {
-  if (m.timestamp === 0n) return undefined;
-  return {
-    assetId: BigInt(assetId),
-    timestamp: m.timestamp,
-    busyGpuSeconds: m.busyGpuSeconds,
-    availableGpuSeconds: m.availableGpuSeconds,
-    energyJ: m.energyJ,
-  };
-}
-
 /** What the oracle checks a reading against (from the NFT spec, and the oracle's energy margin). */
 export interface AssetLimits {
   gpuCount: number;

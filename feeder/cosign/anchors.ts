@@ -9,9 +9,9 @@
  * A proposer builds `chain + ownDelta` (capped to what is physically possible); a peer computes its
  * own delta over the same interval and accepts when the two agree within tolerance.
  */
+import type { Reading } from "../../src/eip712";
 import type { AssetMeter } from "../meters";
 import type { AssetLimits } from "../types";
-import type { BatchReading } from "./codec";
 
 /** A meter value at one time (unix ms): cumulative busy, available (GPU-seconds), energy (J). */
 export interface Snapshot {
@@ -38,8 +38,8 @@ export interface Anchor {
   own: { busy: number; avail: number; energy: number };
 }
 
-/** Per-asset meter snapshots, oldest first; bounded by pruning what anchors no longer need. */
-export class MeterHistory {
+/** This feeder's own per-asset meter snapshots, oldest first; pruned to what anchors still need. */
+export class OwnHistory {
   private readonly snaps = new Map<string, Snapshot[]>();
 
   constructor(private readonly maxPerAsset = 100_000) {}
@@ -53,6 +53,11 @@ export class MeterHistory {
     if (last && m.timeMs <= last.tMs) return;
     list.push({ tMs: m.timeMs, busy: m.busyGpuSeconds, avail: m.availableGpuSeconds, energy: m.energyJ });
     if (list.length > this.maxPerAsset) list.splice(0, list.length - this.maxPerAsset);
+  }
+
+  /** Time of the oldest snapshot, or 0. */
+  firstMs(assetId: string): number {
+    return this.snaps.get(assetId)?.[0]?.tMs ?? 0;
   }
 
   /** Time of the newest snapshot, or 0. */
@@ -137,9 +142,9 @@ export function readingAt(
   anchor: Anchor | undefined,
   at: Snapshot,
   limits: ReadingLimits,
-): BatchReading | undefined {
+): Reading | undefined {
   if (!prev)
-    return { assetId: BigInt(assetId), previousBatch: 0, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n };
+    return { assetId: BigInt(assetId), previousBatch: 0n, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n };
   if (!anchor || anchor.batchIndex !== prev.batchIndex || timestampS <= prev.timestamp) return undefined;
   const d = ownDelta(anchor, at);
   const cap = caps(limits, timestampS - prev.timestamp);
@@ -148,7 +153,7 @@ export function readingAt(
   const energy = minBig(floorBig(d.energy), cap.energy);
   return {
     assetId: BigInt(assetId),
-    previousBatch: prev.batchIndex,
+    previousBatch: BigInt(prev.batchIndex),
     busyGpuSeconds: prev.busyGpuSeconds + busy,
     availableGpuSeconds: prev.availableGpuSeconds + avail,
     energyJ: prev.energyJ + energy,
@@ -201,9 +206,9 @@ export const DEFAULT_TOLERANCE: Tolerance = { busyPct: 3, availablePct: 2, energ
 
 /** Why a proposed reading is refused, or undefined when it is within tolerance of the own delta. */
 export function compareReading(
-  proposed: BatchReading,
+  proposed: Reading,
   prev: ChainReading | undefined,
-  expected: BatchReading,
+  expected: Reading,
   limits: ReadingLimits,
   tol: Tolerance,
 ): string | undefined {

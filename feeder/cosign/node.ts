@@ -7,13 +7,19 @@
  * right slot), checks every reading against its own view (verify.ts) and answers with its oracle
  * signature over the batch digest, or with per-reading objections. Readings without enough support
  * are dropped and the rest proposed again; once the threshold is met the proposer submits. Everyone
- * follows the chain's `BatchAccepted` logs to advance its view and its anchors.
+ * follows the chain's accepted batches to advance its view and its anchors.
+ *
+ * With no peers (a threshold of 1) the same path runs alone: the feeder is its own quorum. The
+ * encoding, the Merkle root and the digest are the shared `src/eip712.ts`: co-signers sign exactly
+ * what the oracle verifies.
  */
 import http from "node:http";
 import { getAddress, recoverAddress, type SigningKey, type TypedDataDomain } from "ethers";
+import { batchDigest, signBatchWithKey, type Reading, type UsageBatch } from "../../src/eip712";
 import { shortError } from "../chain";
 import type { FeederMetrics } from "../metrics";
-import { FatalError, type Simulation, type TxOutcome } from "../ports";
+import { submitCalldata } from "../payload";
+import { FatalError, type ChainPort, type SignerSet, type TxOutcome } from "../ports";
 import type { FeederState, PendingTx } from "../state";
 import type { Logger } from "../types";
 import {
@@ -21,11 +27,10 @@ import {
   readingAt,
   type Anchor,
   type ChainReading,
-  MeterHistory,
+  OwnHistory,
   type ReadingLimits,
   type Tolerance,
 } from "./anchors";
-import type { Batch, BatchCodec, BatchReading } from "./codec";
 import {
   PROTOCOL_VERSION,
   authenticate,
@@ -41,37 +46,6 @@ import {
 } from "./protocol";
 import { dueMs, proposerOf, slotAt } from "./schedule";
 import { checkBatch, type ChainView } from "./verify";
-
-/** A batch the oracle accepted, as its `BatchAccepted` log tells it. */
-export interface AcceptedBatch {
-  batchIndex: number;
-  configVersion: bigint;
-  timestamp: number;
-  readings: BatchReading[];
-}
-
-export interface SignerSet {
-  signers: string[];
-  threshold: number;
-  configVersion: bigint;
-}
-
-/** What a co-signer needs from the chain (EthersChain implements it against UsageOracle v2). */
-export interface OracleV2Port {
-  readonly signerAddress: string;
-  readonly oracleAddress: string;
-  signerSet(): Promise<SignerSet>;
-  /** Accepted batches with index ≥ `fromIndex`, in order. */
-  acceptedBatches(fromIndex: number): Promise<AcceptedBatch[]>;
-  simulate(calldata: string): Promise<Simulation>;
-  send(
-    calldata: string,
-    gasLimit: bigint,
-    readings: PendingTx["readings"],
-    persist: (p: PendingTx) => void,
-  ): Promise<TxOutcome>;
-  resume(pending: PendingTx, persist: (p: PendingTx) => void): Promise<TxOutcome>;
-}
 
 export interface PeerConfig {
   address: string;
@@ -114,23 +88,28 @@ export function emptyCoSignState(): CoSignState {
   return { view: { nextBatchIndex: 1, latest: {} }, anchors: {} };
 }
 
-const SUBMIT_ABI = [
-  "function submit(uint64 configVersion, uint32 batchIndex, uint64 timestamp, bytes readings, bytes signatures)",
-];
+/** What one round did: nothing to do, a batch submitted and mined, or a failure (logged, and a run problem). */
+export type RoundResult = "idle" | "submitted" | "failed";
+
+export interface CycleOptions {
+  /** Propose now, whatever the schedule says (`--once` / `--dry-run` of a feeder without peers). */
+  force?: boolean;
+  /** Build, sign and hand the batch to `print` instead of sending it. */
+  dryRun?: boolean;
+  print?: (json: string) => void;
+}
 
 export class CoSigner {
-  readonly history: MeterHistory;
+  readonly history: OwnHistory;
   private set?: { value: SignerSet; atMs: number };
   private readonly seen = new Map<string, { verdict: Verdict; atMs: number }>();
   private readonly proposalsBySlot = new Map<string, string>();
   private refreshing?: Promise<void>;
   private server?: http.Server;
   private readonly me: string;
-  private submitIface?: import("ethers").Interface;
 
   constructor(
-    private readonly codec: BatchCodec,
-    private readonly chain: OracleV2Port,
+    private readonly chain: ChainPort,
     private readonly key: SigningKey,
     private readonly state: () => FeederState,
     private readonly save: () => void,
@@ -139,10 +118,10 @@ export class CoSigner {
     private readonly log: Logger,
     private readonly options: CoSignOptions,
     private readonly now: () => number = Date.now,
-    history?: MeterHistory,
+    history?: OwnHistory,
   ) {
     this.me = getAddress(chain.signerAddress);
-    this.history = history ?? new MeterHistory();
+    this.history = history ?? new OwnHistory();
   }
 
   private get cs(): CoSignState {
@@ -184,21 +163,26 @@ export class CoSigner {
     return this.refreshing;
   }
 
+  private maxReadings?: number;
+
   private async doRefresh(): Promise<void> {
     await this.signerSet();
+    this.maxReadings ??= (await this.chain.oracleParams()).maxReadings;
     const batches = await this.chain.acceptedBatches(this.cs.view.nextBatchIndex);
     if (batches.length === 0) return;
     const mine = new Set(this.options.assets.map((a) => a.assetId));
     let touchedMine = false;
     for (const b of batches) {
       const v = this.cs.view;
-      if (b.batchIndex !== v.nextBatchIndex) continue;
+      const batchIndex = Number(b.batchIndex);
+      const timestamp = Number(b.timestamp);
+      if (batchIndex !== v.nextBatchIndex) continue;
       for (const r of b.readings) {
         const assetId = r.assetId.toString();
         const accepted: ChainReading = {
           assetId,
-          batchIndex: b.batchIndex,
-          timestamp: b.timestamp,
+          batchIndex,
+          timestamp,
           busyGpuSeconds: r.busyGpuSeconds,
           availableGpuSeconds: r.availableGpuSeconds,
           energyJ: r.energyJ,
@@ -207,7 +191,7 @@ export class CoSigner {
           touchedMine = true;
           const prevChain = this.view().latest.get(assetId);
           const prevAnchor = this.cs.anchors[assetId];
-          const at = this.history.valueAt(assetId, b.timestamp * 1000);
+          const at = this.ownAt(assetId, timestamp);
           if (at)
             this.cs.anchors[assetId] = advanceAnchor(
               prevChain && prevAnchor ? { anchor: prevAnchor, chain: prevChain } : undefined,
@@ -215,23 +199,20 @@ export class CoSigner {
               at,
             );
           else delete this.cs.anchors[assetId];
-          this.history.prune(assetId, b.timestamp * 1000);
+          this.history.prune(assetId, timestamp * 1000);
         }
         v.latest[assetId] = {
-          batchIndex: b.batchIndex,
-          timestamp: b.timestamp,
+          batchIndex,
+          timestamp,
           busy: r.busyGpuSeconds.toString(),
           avail: r.availableGpuSeconds.toString(),
           energy: r.energyJ.toString(),
         };
-        this.metrics.lastPostS.set(assetId, b.timestamp);
+        this.metrics.lastPostS.set(assetId, timestamp);
       }
-      v.nextBatchIndex = b.batchIndex + 1;
-      v.lastBatchTimestamp = b.timestamp;
-      this.log.info(
-        { batchIndex: b.batchIndex, readings: b.readings.length, timestamp: b.timestamp },
-        "batch accepted on chain",
-      );
+      v.nextBatchIndex = batchIndex + 1;
+      v.lastBatchTimestamp = timestamp;
+      this.log.info({ batchIndex, readings: b.readings.length, timestamp }, "batch accepted on chain");
     }
     if (touchedMine) {
       this.state().lastSuccessfulPostMs = this.now();
@@ -244,7 +225,7 @@ export class CoSigner {
   anchorOf(assetId: string, prev: ChainReading): Anchor | undefined {
     const a = this.cs.anchors[assetId];
     if (a && a.batchIndex === prev.batchIndex) return a;
-    const at = this.history.valueAt(assetId, prev.timestamp * 1000);
+    const at = this.ownAt(assetId, prev.timestamp);
     if (!at) return undefined;
     const built: Anchor = { batchIndex: prev.batchIndex, own: { busy: at.busy, avail: at.avail, energy: at.energy } };
     this.cs.anchors[assetId] = built;
@@ -319,14 +300,15 @@ export class CoSigner {
       return this.refuse(`slot ${body.slot} has not started (this feeder is in slot ${mySlot})`, body.round, id);
     if (proposerOf(set.signers, body.round, body.slot) !== p.from.toLowerCase())
       return this.refuse(`${p.from} is not the proposer of round ${body.round} slot ${body.slot}`, body.round, id);
-    let batch: Batch;
+    let batch: UsageBatch;
+    let digest: string;
     try {
       batch = batchFromJson(body.batch);
+      digest = batchDigest(this.options.domain, batch); // also checks the batch's shape
     } catch (err) {
       return this.refuse(`malformed batch: ${(err as Error).message}`, body.round, id);
     }
-    if (batch.batchIndex !== body.round) return this.refuse("batch index is not the round", body.round, id);
-    const digest = this.codec.batchDigest(this.options.domain, batch);
+    if (batch.batchIndex !== BigInt(body.round)) return this.refuse("batch index is not the round", body.round, id);
     if (digest !== body.digest) return this.refuse("digest does not match the batch", body.round, id);
     const check = checkBatch(
       batch,
@@ -349,7 +331,7 @@ export class CoSigner {
         round: body.round,
         digest,
         decision: "sign",
-        signature: this.key.sign(digest).serialized,
+        signature: signBatchWithKey(this.key, this.options.domain, batch),
         verdicts: check.verdicts,
       });
     } else {
@@ -417,19 +399,23 @@ export class CoSigner {
 
   // ------------------------------------------------------------------ proposer side
 
-  /** One tick: follow the chain, finish a pending submission, propose when this feeder's slot has come. */
-  async cycle(): Promise<"idle" | "proposed" | "submitted" | "failed"> {
+  /**
+   * One tick: follow the chain, finish a pending submission, propose when this feeder's slot has
+   * come (or at once with `force`).
+   */
+  async cycle(opts: CycleOptions = {}): Promise<RoundResult> {
     await this.refresh();
     const pending = this.state().pending;
-    if (pending) {
+    if (pending && !opts.dryRun) {
+      this.log.info({ nonce: pending.nonce, hashes: pending.hashes }, "resuming pending transaction");
       const outcome = await this.chain.resume(pending, this.persistPending);
-      await this.finishTx(outcome);
-      return outcome.kind === "mined" ? "submitted" : "failed";
+      return this.finishTx(outcome);
     }
     const set = await this.signerSet();
     if (!set.signers.some((s) => getAddress(s) === this.me))
       throw new FatalError(`this feeder's key ${this.me} is no longer a current signer of the oracle`);
     const round = this.cs.view.nextBatchIndex;
+    if (opts.force) return this.propose(round, 0, set, opts);
     const due = dueMs(this.cs.view.lastBatchTimestamp, this.options.postIntervalSeconds);
     const slot = slotAt(due, this.now(), this.options.takeoverSeconds);
     if (slot < 0 || proposerOf(set.signers, round, slot) !== this.me.toLowerCase()) return "idle";
@@ -437,21 +423,43 @@ export class CoSigner {
     if (last && last.round === round && last.slot === slot) return "idle";
     this.cs.lastProposed = { round, slot };
     this.save();
-    return this.propose(round, slot, set);
+    return this.propose(round, slot, set, opts);
+  }
+
+  /** Posting alone: no peers to verify a reading, and none needed (threshold 1). */
+  private get solo(): boolean {
+    return this.options.peers.length === 0 && (this.set?.value.threshold ?? 1) <= 1;
   }
 
   /** The readings this feeder would propose at `timestampS` (changed or heartbeat-due assets). */
-  buildReadings(timestampS: number): BatchReading[] {
+  buildReadings(timestampS: number): Reading[] {
     const view = this.view();
-    const candidates: { r: BatchReading; waitedSince: number }[] = [];
+    const candidates: { r: Reading; waitedSince: number }[] = [];
     for (const a of this.options.assets) {
       const limits = this.limits(a.assetId);
       if (!limits) continue;
-      const at = this.history.valueAt(a.assetId, timestampS * 1000);
+      const at = this.ownAt(a.assetId, timestampS);
       if (!at) continue;
       const prev = view.latest.get(a.assetId);
       const anchor = prev ? this.anchorOf(a.assetId, prev) : undefined;
-      const r = readingAt(a.assetId, timestampS, prev, anchor, at, limits);
+      let r = readingAt(a.assetId, timestampS, prev, anchor, at, limits);
+      let reanchor = false;
+      if (!r && prev && !anchor && this.solo && timestampS > prev.timestamp) {
+        reanchor = true;
+        // No own meter at the previous reading's time (the state file was lost, or the feeder was down
+        // then): nothing it did not see is billed: this reading carries no increase and re-anchors.
+        this.log.warn(
+          { assetId: a.assetId, since: prev.timestamp, until: timestampS },
+          "no own meter at the asset's previous reading: posting no increase for the time in between",
+        );
+        r = {
+          assetId: BigInt(a.assetId),
+          previousBatch: BigInt(prev.batchIndex),
+          busyGpuSeconds: prev.busyGpuSeconds,
+          availableGpuSeconds: prev.availableGpuSeconds,
+          energyJ: prev.energyJ,
+        };
+      }
       if (!r) continue;
       const changed =
         !prev ||
@@ -459,45 +467,79 @@ export class CoSigner {
         r.availableGpuSeconds !== prev.availableGpuSeconds ||
         r.energyJ !== prev.energyJ;
       const heartbeat = prev !== undefined && timestampS - prev.timestamp >= this.options.heartbeatSeconds;
-      if (changed || heartbeat) candidates.push({ r, waitedSince: prev?.timestamp ?? -1 });
+      if (changed || heartbeat || reanchor) candidates.push({ r, waitedSince: prev?.timestamp ?? -1 });
     }
     candidates.sort((x, y) => x.waitedSince - y.waitedSince || (x.r.assetId < y.r.assetId ? -1 : 1));
     return candidates
-      .slice(0, this.options.maxBatchSize)
+      .slice(0, Math.min(this.options.maxBatchSize, this.maxReadings ?? this.options.maxBatchSize))
       .map((c) => c.r)
       .sort((x, y) => (x.assetId < y.assetId ? -1 : x.assetId > y.assetId ? 1 : 0));
   }
 
-  private async propose(round: number, slot: number, set: SignerSet): Promise<"idle" | "submitted" | "failed"> {
-    const timestamp = Math.floor((this.now() - this.options.proposalLagSeconds * 1000) / 1000);
+  /**
+   * The batch time: with peers, `proposalLagSeconds` ago (every peer has samples past it); alone,
+   * the newest second every metered asset has a sample at or after (so a single poll — `--once` —
+   * can be posted; the meter then stands for at most the sub-second before its sample).
+   */
+  private batchTime(): number {
+    if (!this.solo) return Math.floor((this.now() - this.options.proposalLagSeconds * 1000) / 1000);
+    let newest = this.now();
+    for (const a of this.options.assets) {
+      const n = this.history.newestMs(a.assetId);
+      if (n > 0 && this.limits(a.assetId)) newest = Math.min(newest, n);
+    }
+    return Math.floor(newest / 1000);
+  }
+
+  /** The own meter at a batch time; alone, also the first snapshot when it is within the second after. */
+  private ownAt(assetId: string, timestampS: number) {
+    const tMs = timestampS * 1000;
+    const at = this.history.valueAt(assetId, tMs);
+    if (at || !this.solo) return at;
+    const first = this.history.firstMs(assetId);
+    return first > tMs && first - tMs < 1000 ? this.history.valueAt(assetId, first) : undefined;
+  }
+
+  private async propose(round: number, slot: number, set: SignerSet, opts: CycleOptions): Promise<RoundResult> {
+    const timestamp = this.batchTime();
     if (this.cs.view.lastBatchTimestamp !== undefined && timestamp <= this.cs.view.lastBatchTimestamp) return "idle";
     let readings = this.buildReadings(timestamp);
     if (readings.length === 0) return "idle";
     for (let attempt = 0; attempt < this.options.maxAttempts && readings.length > 0; attempt++) {
-      const batch: Batch = { configVersion: set.configVersion, batchIndex: round, timestamp, readings };
-      const digest = this.codec.batchDigest(this.options.domain, batch);
-      const proposal = seal(this.key, {
-        v: PROTOCOL_VERSION,
-        kind: "propose" as const,
-        from: this.me,
-        role: "signer" as const,
-        chainId: this.options.chainId.toString(),
-        oracle: this.chain.oracleAddress,
-        sentAtMs: this.now(),
-        body: { round, attempt, slot, batch: batchToJson(batch), digest },
-      });
-      this.metrics.inc("feeder_cosign_messages_total", "proposed");
-      this.log.info({ round, slot, attempt, readings: readings.length, timestamp }, "proposing a batch to peers");
-      const answers = await Promise.all(this.options.peers.map((peer) => this.ask(peer, proposal, digest)));
-      const signatures = answers.filter((a): a is { peer: string; signature: string } => "signature" in a);
+      const batch: UsageBatch = {
+        configVersion: set.configVersion,
+        batchIndex: BigInt(round),
+        timestamp: BigInt(timestamp),
+        readings,
+      };
+      const digest = batchDigest(this.options.domain, batch);
+      let signatures: { peer: string; signature: string }[] = [];
+      let answers: Awaited<ReturnType<CoSigner["ask"]>>[] = [];
+      if (this.options.peers.length > 0 && set.threshold > 1) {
+        const proposal = seal(this.key, {
+          v: PROTOCOL_VERSION,
+          kind: "propose" as const,
+          from: this.me,
+          role: "signer" as const,
+          chainId: this.options.chainId.toString(),
+          oracle: this.chain.oracleAddress,
+          sentAtMs: this.now(),
+          body: { round, attempt, slot, batch: batchToJson(batch), digest },
+        });
+        this.metrics.inc("feeder_cosign_messages_total", "proposed");
+        this.log.info({ round, slot, attempt, readings: readings.length, timestamp }, "proposing a batch to peers");
+        answers = await Promise.all(this.options.peers.map((peer) => this.ask(peer, proposal, digest)));
+        signatures = answers.filter((a): a is { peer: string; signature: string } => "signature" in a);
+      }
       if (1 + signatures.length >= set.threshold) {
-        const own = { peer: this.me, signature: this.key.sign(digest).serialized };
+        const own = { peer: this.me, signature: signBatchWithKey(this.key, this.options.domain, batch) };
         const chosen = [own, ...signatures.slice(0, set.threshold - 1)].sort((x, y) =>
           x.peer.toLowerCase() < y.peer.toLowerCase() ? -1 : 1,
         );
         return this.submit(
           batch,
           chosen.map((c) => c.signature),
+          opts,
         );
       }
       // Keep the readings enough peers accept; propose the rest again.
@@ -516,7 +558,7 @@ export class CoSigner {
     }
     this.metrics.inc("feeder_cosign_rounds_total", "not-signed");
     this.log.error({ round, slot }, "round not signed by enough peers; the next slot's proposer takes over");
-    return "failed";
+    return this.fail(`round ${round} not signed by enough peers (threshold ${set.threshold})`);
   }
 
   /** Sends a proposal to one peer; returns its valid signature, its verdicts, or nothing. */
@@ -561,47 +603,81 @@ export class CoSigner {
     this.save();
   };
 
-  private async submit(batch: Batch, signatures: string[]): Promise<"submitted" | "failed"> {
-    const { Interface, concat } = await import("ethers");
-    this.submitIface ??= new Interface(SUBMIT_ABI);
-    const calldata = this.submitIface.encodeFunctionData("submit", [
-      batch.configVersion,
-      batch.batchIndex,
-      batch.timestamp,
-      this.codec.encodeReadings(batch.readings),
-      concat(signatures),
-    ]);
+  private async submit(batch: UsageBatch, signatures: string[], opts: CycleOptions): Promise<RoundResult> {
+    const calldata = submitCalldata(batch, signatures);
+    if (opts.dryRun) {
+      (opts.print ?? ((s: string) => process.stdout.write(s + "\n")))(
+        JSON.stringify(
+          {
+            to: this.chain.oracleAddress,
+            function: "submit(uint64,uint32,uint64,bytes,bytes)",
+            batch: batchToJson(batch),
+            digest: batchDigest(this.options.domain, batch),
+            signatures,
+            calldataBytes: (calldata.length - 2) / 2,
+            calldata,
+          },
+          null,
+          2,
+        ),
+      );
+      this.metrics.incPost("dry-run");
+      return "idle";
+    }
     const sim = await this.chain.simulate(calldata);
     if (sim.kind !== "ok") {
-      this.metrics.inc("feeder_cosign_rounds_total", `simulation-${sim.kind}`);
-      this.log.warn({ batchIndex: batch.batchIndex, sim }, "signed batch refused by simulation; following the chain");
+      this.metrics.incPost(sim.kind);
+      this.log.warn(
+        { batchIndex: batch.batchIndex.toString(), sim },
+        "signed batch refused by simulation; following the chain",
+      );
       await this.refresh();
-      return "failed";
+      return sim.kind === "index-taken"
+        ? "idle"
+        : this.fail(`batch ${batch.batchIndex} refused: ${"reason" in sim ? sim.reason : sim.kind}`);
     }
     const readings: PendingTx["readings"] = {};
     for (const r of batch.readings)
       readings[r.assetId.toString()] = {
-        timestamp: batch.timestamp,
+        timestamp: Number(batch.timestamp),
         busyGpuSeconds: r.busyGpuSeconds.toString(),
         availableGpuSeconds: r.availableGpuSeconds.toString(),
         energyJ: r.energyJ.toString(),
       };
     const outcome = await this.chain.send(calldata, sim.gas, readings, this.persistPending);
-    await this.finishTx(outcome);
-    return outcome.kind === "mined" ? "submitted" : "failed";
+    return this.finishTx(outcome);
   }
 
-  private async finishTx(outcome: TxOutcome): Promise<void> {
-    if (outcome.kind === "not-mined-yet" || outcome.kind === "fee-too-high") {
+  private async finishTx(outcome: TxOutcome): Promise<RoundResult> {
+    if (outcome.kind === "fee-too-high") {
       this.metrics.incPost(outcome.kind);
-      return;
+      this.log.warn({ baseFeeGwei: outcome.baseFeeGwei }, "base fee above the configured cap; not sending this cycle");
+      return this.fail(`base fee ${outcome.baseFeeGwei} gwei above the configured cap: nothing sent`);
+    }
+    if (outcome.kind === "not-mined-yet") {
+      this.metrics.incPost(outcome.kind);
+      this.log.warn({ nonce: this.state().pending?.nonce }, "transaction not mined yet; will keep waiting");
+      return this.fail(`transaction ${this.state().pending?.hashes.at(-1) ?? ""} not mined yet`);
     }
     delete this.state().pending;
     this.save();
     this.metrics.incPost(outcome.kind === "mined" ? "accepted" : outcome.kind);
     if (outcome.kind === "mined")
-      this.log.info({ hash: outcome.hash, gasUsed: outcome.gasUsed.toString() }, "batch submitted");
+      this.log.info(
+        { hash: outcome.hash, gasUsed: outcome.gasUsed.toString(), block: outcome.blockNumber },
+        "batch accepted",
+      );
     else this.log.warn({ outcome }, "batch transaction did not land as sent; following the chain");
     await this.refresh();
+    if (outcome.kind === "reverted") return this.fail(`transaction ${outcome.hash} reverted: ${outcome.reason}`);
+    return outcome.kind === "mined" ? "submitted" : "idle";
+  }
+
+  /** Why the last round failed (for a `--once` run's exit status). */
+  lastFailure?: string;
+
+  private fail(why: string): "failed" {
+    this.lastFailure = why;
+    return "failed";
   }
 }

@@ -15,7 +15,7 @@
  * change the envelope, so a witness can join without a format change.
  */
 import { getAddress, hashMessage, keccak256, recoverAddress, toUtf8Bytes, type SigningKey } from "ethers";
-import type { Batch, BatchReading } from "./codec";
+import type { Reading, UsageBatch } from "../../src/eip712";
 
 export const PROTOCOL_VERSION = 1;
 export type Role = "signer" | "witness";
@@ -147,21 +147,21 @@ export function authenticate(e: Envelope, ctx: AuthContext): string | undefined 
   return undefined;
 }
 
-export function readingToJson(r: BatchReading): ReadingJson {
+export function readingToJson(r: Reading): ReadingJson {
   return {
     assetId: r.assetId.toString(),
-    previousBatch: r.previousBatch,
+    previousBatch: Number(r.previousBatch),
     busyGpuSeconds: r.busyGpuSeconds.toString(),
     availableGpuSeconds: r.availableGpuSeconds.toString(),
     energyJ: r.energyJ.toString(),
   };
 }
 
-export function batchToJson(b: Batch): BatchJson {
+export function batchToJson(b: UsageBatch): BatchJson {
   return {
     configVersion: b.configVersion.toString(),
-    batchIndex: b.batchIndex,
-    timestamp: b.timestamp,
+    batchIndex: Number(b.batchIndex),
+    timestamp: Number(b.timestamp),
     readings: b.readings.map(readingToJson),
   };
 }
@@ -177,15 +177,15 @@ const int = (v: unknown, what: string): number => {
 };
 
 /** Parses a batch from JSON, checking every field's type and range (throws on anything else). */
-export function batchFromJson(j: BatchJson): Batch {
+export function batchFromJson(j: BatchJson): UsageBatch {
   if (!j || !Array.isArray(j.readings)) throw new Error("batch has no readings array");
   return {
     configVersion: dec(j.configVersion, "configVersion"),
-    batchIndex: int(j.batchIndex, "batchIndex"),
-    timestamp: int(j.timestamp, "timestamp"),
+    batchIndex: BigInt(int(j.batchIndex, "batchIndex")),
+    timestamp: BigInt(int(j.timestamp, "timestamp")),
     readings: j.readings.map((r, i) => ({
       assetId: dec(r.assetId, `readings[${i}].assetId`),
-      previousBatch: int(r.previousBatch, `readings[${i}].previousBatch`),
+      previousBatch: BigInt(int(r.previousBatch, `readings[${i}].previousBatch`)),
       busyGpuSeconds: dec(r.busyGpuSeconds, `readings[${i}].busyGpuSeconds`),
       availableGpuSeconds: dec(r.availableGpuSeconds, `readings[${i}].availableGpuSeconds`),
       energyJ: dec(r.energyJ, `readings[${i}].energyJ`),

@@ -10,11 +10,11 @@ import {
   readingAt,
   type Anchor,
   type ChainReading,
-  type MeterHistory,
+  type OwnHistory,
   type ReadingLimits,
   type Tolerance,
 } from "./anchors";
-import type { Batch } from "./codec";
+import type { UsageBatch } from "../../src/eip712";
 import type { ReadingVerdict } from "./protocol";
 
 export interface ChainView {
@@ -28,7 +28,7 @@ export interface ChainView {
 }
 
 export interface OwnView {
-  history: MeterHistory;
+  history: OwnHistory;
   /** Anchors by asset id (see anchors.ts); built from history when missing. */
   anchorOf(assetId: string, prev: ChainReading): Anchor | undefined;
   /** The asset's limits, or undefined when this feeder does not meter the asset. */
@@ -47,10 +47,16 @@ export interface TimePolicy {
 
 export type BatchCheck = { ok: false; reason: string } | { ok: true; verdicts: ReadingVerdict[] };
 
-export function checkBatch(batch: Batch, chain: ChainView, own: OwnView, tol: Tolerance, time: TimePolicy): BatchCheck {
+export function checkBatch(
+  batch: UsageBatch,
+  chain: ChainView,
+  own: OwnView,
+  tol: Tolerance,
+  time: TimePolicy,
+): BatchCheck {
   if (batch.configVersion !== chain.configVersion)
     return { ok: false, reason: `configVersion ${batch.configVersion}, the oracle is at ${chain.configVersion}` };
-  if (batch.batchIndex !== chain.nextBatchIndex)
+  if (batch.batchIndex !== BigInt(chain.nextBatchIndex))
     return {
       ok: false,
       reason: `batch index ${batch.batchIndex}, this feeder's view of the oracle expects ${chain.nextBatchIndex}`,
@@ -60,13 +66,14 @@ export function checkBatch(batch: Batch, chain: ChainView, own: OwnView, tol: To
   for (let i = 1; i < batch.readings.length; i++)
     if (batch.readings[i].assetId <= batch.readings[i - 1].assetId)
       return { ok: false, reason: `asset ids must strictly increase (reading ${i})` };
-  if (chain.lastBatchTimestamp !== undefined && batch.timestamp <= chain.lastBatchTimestamp)
+  const timestamp = Number(batch.timestamp);
+  if (chain.lastBatchTimestamp !== undefined && timestamp <= chain.lastBatchTimestamp)
     return {
       ok: false,
       reason: `timestamp ${batch.timestamp} is not after the previous batch's ${chain.lastBatchTimestamp}`,
     };
   const mine = time.nowMs - time.proposalLagMs;
-  const skew = batch.timestamp * 1000 - mine;
+  const skew = timestamp * 1000 - mine;
   if (Math.abs(skew) > time.maxTimeSkewMs)
     return {
       ok: false,
@@ -78,12 +85,12 @@ export function checkBatch(batch: Batch, chain: ChainView, own: OwnView, tol: To
     const limits = own.limitsOf(assetId);
     if (!limits) return refuse("this feeder does not meter the asset");
     const prev = chain.latest.get(assetId);
-    if (r.previousBatch !== (prev?.batchIndex ?? 0))
+    if (r.previousBatch !== BigInt(prev?.batchIndex ?? 0))
       return refuse(`previousBatch ${r.previousBatch}, this feeder's view of the chain says ${prev?.batchIndex ?? 0}`);
-    const at = own.history.valueAt(assetId, batch.timestamp * 1000);
+    const at = own.history.valueAt(assetId, timestamp * 1000);
     if (!at) return refuse("this feeder has no samples of the asset around the batch time");
     if (prev) {
-      const dt = batch.timestamp - prev.timestamp;
+      const dt = timestamp - prev.timestamp;
       const cap = caps(limits, dt);
       const dAvail = r.availableGpuSeconds - prev.availableGpuSeconds;
       const dBusy = r.busyGpuSeconds - prev.busyGpuSeconds;
@@ -95,7 +102,7 @@ export function checkBatch(batch: Batch, chain: ChainView, own: OwnView, tol: To
     }
     const anchor = prev ? own.anchorOf(assetId, prev) : undefined;
     if (prev && !anchor) return refuse("this feeder has no samples of the asset around its previous reading");
-    const expected = readingAt(assetId, batch.timestamp, prev, anchor, at, limits);
+    const expected = readingAt(assetId, timestamp, prev, anchor, at, limits);
     if (!expected) return refuse("this feeder cannot compute the reading");
     const why = compareReading(r, prev, expected, limits, tol);
     return why ? refuse(why) : { assetId, ok: true };

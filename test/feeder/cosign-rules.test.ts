@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { Wallet, getAddress, recoverAddress } from "ethers";
 import {
   DEFAULT_TOLERANCE,
-  MeterHistory,
+  OwnHistory,
   advanceAnchor,
   compareReading,
   readingAt,
@@ -27,7 +27,8 @@ import { dueMs, proposerOf, slotAt, sortedSigners } from "../../feeder/cosign/sc
 import { FeederMetrics } from "../../feeder/metrics";
 import { emptyState, type FeederState } from "../../feeder/state";
 import { silentLogger } from "../../feeder/types";
-import { MemoryOracleV2, testCodec } from "./support/v2format";
+import { MemoryOracleV2 } from "./support/memoryOracle";
+import { batchDigest, encodeReadings, signBatchWithKey } from "../../src/eip712";
 
 const [A, B, C] = [
   new Wallet("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
@@ -124,7 +125,7 @@ describe("feeder: co-signing rules", function () {
       energyJ: 70_000n,
     };
     it("interpolates the own meter between the samples around a time, and knows nothing outside them", function () {
-      const h = new MeterHistory();
+      const h = new OwnHistory();
       h.record("1", { timeMs: 10_000, busyGpuSeconds: 1, availableGpuSeconds: 2, energyJ: 100 });
       h.record("1", { timeMs: 20_000, busyGpuSeconds: 11, availableGpuSeconds: 22, energyJ: 1100 });
       expect(h.valueAt("1", 15_000)).to.deep.equal({ tMs: 15_000, busy: 6, avail: 12, energy: 600 });
@@ -144,7 +145,7 @@ describe("feeder: co-signing rules", function () {
       );
       expect(r).to.deep.equal({
         assetId: 1n,
-        previousBatch: 4,
+        previousBatch: 4n,
         busyGpuSeconds: 550n,
         availableGpuSeconds: 1119n, // 119.5 floored, within 2 × 60
         energyJ: 70_000n + 88_200n, // 90 000 J capped at 2 × 700 W × 60 s × 1.05
@@ -159,7 +160,7 @@ describe("feeder: co-signing rules", function () {
         readingAt("9", 1060, undefined, undefined, { tMs: 1, busy: 1, avail: 1, energy: 1 }, LIMITS),
       ).to.deep.equal({
         assetId: 9n,
-        previousBatch: 0,
+        previousBatch: 0n,
         busyGpuSeconds: 0n,
         availableGpuSeconds: 0n,
         energyJ: 0n,
@@ -189,7 +190,7 @@ describe("feeder: co-signing rules", function () {
     it("accepts a delta within slack + percent of the own one and refuses one beyond it", function () {
       const expected = {
         assetId: 1n,
-        previousBatch: 4,
+        previousBatch: 4n,
         busyGpuSeconds: 600n,
         availableGpuSeconds: 1120n,
         energyJ: 150_000n,
@@ -200,7 +201,7 @@ describe("feeder: co-signing rules", function () {
       expect(compareReading(inflated, prev, expected, LIMITS, DEFAULT_TOLERANCE)).to.equal(
         "busyGpuSeconds +120, this feeder measured +100 (allowed difference 5.6)",
       );
-      expect(compareReading({ ...expected, previousBatch: 3 }, prev, expected, LIMITS, DEFAULT_TOLERANCE)).to.match(
+      expect(compareReading({ ...expected, previousBatch: 3n }, prev, expected, LIMITS, DEFAULT_TOLERANCE)).to.match(
         /previousBatch 3, this feeder's view of the chain says 4/,
       );
     });
@@ -244,7 +245,6 @@ describe("feeder: co-signing rules", function () {
       state = emptyState(31337n, ORACLE);
       state.cosign = emptyCoSignState();
       peer = new CoSigner(
-        testCodec,
         oracle.port(B.address),
         B.signingKey,
         () => state,
@@ -268,14 +268,14 @@ describe("feeder: co-signing rules", function () {
     /** The first batch's proposal by the slot's proposer (round 1, before any batch: due 0). */
     function proposal(
       from: Wallet,
-      readings = [{ assetId: 1n, previousBatch: 0, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }],
+      readings = [{ assetId: 1n, previousBatch: 0n, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }],
       patch: Partial<{ slot: number; timestamp: number; attempt: number }> = {},
     ) {
       const slot = patch.slot ?? slotAt(0, clock.t, 10);
       const batch = {
         configVersion: 1n,
-        batchIndex: 1,
-        timestamp: patch.timestamp ?? Math.floor((clock.t - 7000) / 1000),
+        batchIndex: 1n,
+        timestamp: BigInt(patch.timestamp ?? Math.floor((clock.t - 7000) / 1000)),
         readings,
       };
       return envelope(
@@ -285,7 +285,7 @@ describe("feeder: co-signing rules", function () {
           attempt: patch.attempt ?? 0,
           slot,
           batch: batchToJson(batch),
-          digest: testCodec.batchDigest(DOMAIN, batch),
+          digest: batchDigest(DOMAIN, batch),
         },
         clock.t,
       );
@@ -309,7 +309,7 @@ describe("feeder: co-signing rules", function () {
       clock.t += 1;
       const other = proposal(
         proposerNow(),
-        [{ assetId: 1n, previousBatch: 0, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }],
+        [{ assetId: 1n, previousBatch: 0n, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }],
         { slot: p.body.slot as number, timestamp: p.body.batch.timestamp - 1 },
       );
       const v = await peer.handle(other);
@@ -330,18 +330,18 @@ describe("feeder: co-signing rules", function () {
       // A signs too; the batch is submitted and accepted.
       const batch = {
         configVersion: 1n,
-        batchIndex: 1,
-        timestamp: p.body.batch.timestamp,
-        readings: [{ assetId: 1n, previousBatch: 0, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }],
+        batchIndex: 1n,
+        timestamp: BigInt(p.body.batch.timestamp),
+        readings: [{ assetId: 1n, previousBatch: 0n, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }],
       };
-      const sigs = [A, B].map((w) => w.signingKey.sign(testCodec.batchDigest(DOMAIN, batch)).serialized);
+      const sigs = [A, B].map((w) => w.signingKey.sign(batchDigest(DOMAIN, batch)).serialized);
       void v;
       const { Interface, concat } = await import("ethers");
       const data = new Interface(["function submit(uint64,uint32,uint64,bytes,bytes)"]).encodeFunctionData("submit", [
         1n,
         1,
         batch.timestamp,
-        testCodec.encodeReadings(batch.readings),
+        encodeReadings(batch.readings),
         concat(sigs),
       ]);
       expect(oracle.apply(A.address, data)).to.equal(undefined);
@@ -359,8 +359,8 @@ describe("feeder: co-signing rules", function () {
     });
     it("objects per reading: a first report that is not zero, an asset it does not meter", async function () {
       const p = proposal(proposerNow(), [
-        { assetId: 1n, previousBatch: 0, busyGpuSeconds: 5n, availableGpuSeconds: 5n, energyJ: 0n },
-        { assetId: 2n, previousBatch: 0, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n },
+        { assetId: 1n, previousBatch: 0n, busyGpuSeconds: 5n, availableGpuSeconds: 5n, energyJ: 0n },
+        { assetId: 2n, previousBatch: 0n, busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n },
       ]);
       const v = await peer.handle(p);
       expect(v.body.decision).to.equal("object");

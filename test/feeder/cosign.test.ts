@@ -7,18 +7,17 @@
 import { expect } from "chai";
 import { Wallet, getAddress } from "ethers";
 import { Controller } from "../../feeder/controller";
-import { DEFAULT_TOLERANCE, MeterHistory, type ReadingLimits } from "../../feeder/cosign/anchors";
+import { DEFAULT_TOLERANCE, OwnHistory, type ReadingLimits } from "../../feeder/cosign/anchors";
 import { emptyMeterState, ingestSamples } from "../../feeder/meters";
 import { CoSigner, type CoSignOptions } from "../../feeder/cosign/node";
 import { FeederMetrics } from "../../feeder/metrics";
-import type { BatchSigner } from "../../feeder/payload";
 import type { AssetInfo } from "../../feeder/ports";
 import { SimulatorSource } from "../../feeder/sources/simulator";
 import type { TelemetrySource } from "../../feeder/sources/source";
 import { MemoryStateStore } from "../../feeder/state";
 import { silentLogger, type GpuSample } from "../../feeder/types";
 import { freePort } from "./harness";
-import { MemoryOracleV2, testCodec } from "./support/v2format";
+import { MemoryOracleV2 } from "./support/memoryOracle";
 
 const KEYS = [
   "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
@@ -123,11 +122,9 @@ class Network {
     const now = () => this.clock.t + node.offsetMs;
     const port = wrap(this.oracle.port(wallet.address));
     const metrics = new FeederMetrics(now());
-    const signer: BatchSigner = { address: wallet.address, signBatch: async () => "0x" };
     const controller = new Controller(
       [new SkewedSource(this.clock, () => node.offsetMs)],
       port,
-      signer,
       store,
       metrics,
       silentLogger,
@@ -135,9 +132,6 @@ class Network {
         assets: ASSETS,
         pollIntervalMs: 1000,
         postIntervalMs: 1000,
-        heartbeatSeconds: 60,
-        maxBatchSize: 100,
-        maxBatchesPerCycle: 1,
         staleAfterSeconds: 5,
         chainId: 31337n,
         shutdownGraceMs: 1000,
@@ -150,7 +144,6 @@ class Network {
       (_, j) => j !== i,
     );
     const cosigner = new CoSigner(
-      testCodec,
       port,
       wallet.signingKey,
       () => controller.state,
@@ -208,21 +201,21 @@ function expectConsistentChain(net: Network): void {
     { batchIndex: number; timestamp: number; busy: bigint; avail: bigint; energy: bigint }
   >();
   net.oracle.batches.forEach((b, i) => {
-    expect(b.batchIndex).to.equal(i + 1);
+    expect(Number(b.batchIndex)).to.equal(i + 1);
     for (const r of b.readings) {
       const id = r.assetId.toString();
       const prev = last.get(id);
-      expect(r.previousBatch, `asset ${id} in batch ${b.batchIndex}`).to.equal(prev?.batchIndex ?? 0);
+      expect(Number(r.previousBatch), `asset ${id} in batch ${b.batchIndex}`).to.equal(prev?.batchIndex ?? 0);
       if (prev) {
-        const dt = BigInt(b.timestamp - prev.timestamp);
+        const dt = BigInt(Number(b.timestamp) - prev.timestamp);
         const g = BigInt(ASSETS.find((a) => a.assetId === id)!.gpus.length);
         expect(r.availableGpuSeconds - prev.avail >= 0n && r.availableGpuSeconds - prev.avail <= g * dt).to.equal(true);
         expect(r.busyGpuSeconds - prev.busy <= r.availableGpuSeconds - prev.avail).to.equal(true);
         expect(r.energyJ >= prev.energy).to.equal(true);
       }
       last.set(id, {
-        batchIndex: b.batchIndex,
-        timestamp: b.timestamp,
+        batchIndex: Number(b.batchIndex),
+        timestamp: Number(b.timestamp),
         busy: r.busyGpuSeconds,
         avail: r.availableGpuSeconds,
         energy: r.energyJ,
@@ -232,11 +225,11 @@ function expectConsistentChain(net: Network): void {
 }
 
 /** An honest meter of asset 1 and 2: the same simulator sampled every second from the start. */
-function honestBusy(untilMs: number): MeterHistory {
+function honestBusy(untilMs: number): OwnHistory {
   const sim = new SimulatorSource({ seed: 11, gpus: GPUS, tdpWatts: TDP, energyCounter: true }, () => 0);
   const state = emptyMeterState();
   const assetOf = new Map(ASSETS.flatMap((a) => a.gpus.map((g): [string, string] => [g, a.assetId])));
-  const h = new MeterHistory();
+  const h = new OwnHistory();
   for (let t = START; t <= untilMs; t += 1000) {
     ingestSamples(state, sim.sim.sample(t), assetOf, { staleAfterSeconds: 5 });
     for (const a of ASSETS) h.record(a.assetId, state.assets[a.assetId].meter);
@@ -286,7 +279,7 @@ describe("feeder: co-signing between three feeders (HTTP, threshold 2, in-memory
     const first = net.oracle.batches[0];
     const latest = [...net.oracle.batches].reverse().find((b) => b.readings.some((r) => r.assetId === 1n))!;
     const r1 = latest.readings.find((r) => r.assetId === 1n)!;
-    const elapsed = BigInt(latest.timestamp - first.timestamp);
+    const elapsed = latest.timestamp - first.timestamp;
     expect(Number(2n * elapsed - r1.availableGpuSeconds)).to.be.within(0, 2 * 2 + 4);
   });
 
@@ -329,7 +322,8 @@ describe("feeder: co-signing between three feeders (HTTP, threshold 2, in-memory
     const busyOf = (b: (typeof withAsset)[number]) => Number(b.readings.find((r) => r.assetId === 1n)!.busyGpuSeconds);
     const posted = busyOf(last) - busyOf(first);
     const measured =
-      honest.valueAt("1", last.timestamp * 1000)!.busy - honest.valueAt("1", first.timestamp * 1000)!.busy;
+      honest.valueAt("1", Number(last.timestamp) * 1000)!.busy -
+      honest.valueAt("1", Number(first.timestamp) * 1000)!.busy;
     expect(posted).to.be.greaterThan(100);
     expect(Math.abs(posted - measured) / measured).to.be.lessThan(0.03);
   });
