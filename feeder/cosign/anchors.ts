@@ -192,7 +192,7 @@ export function advanceAnchor(
   return { batchIndex: accepted.batchIndex, own: { busy: at.busy, avail: at.avail, energy: at.energy } };
 }
 
-/** How far two operators' deltas may differ: `slack` plus `pct` percent of the larger. */
+/** How far two operators' deltas may differ: one unit (flooring), `slack`, plus `pct` percent of the larger. */
 export interface Tolerance {
   /** Busy GPU-seconds: percent of the larger delta. */
   busyPct: number;
@@ -223,7 +223,8 @@ export function compareReading(
     const dp = Number(p - base);
     const de = Number(e - base);
     if (dp < 0) return `${what} decreased`;
-    const allowed = slack + (pct / 100) * Math.max(dp, de);
+    // One unit for flooring (both sides floor their own delta), the slack, and the percentage.
+    const allowed = 1 + slack + (pct / 100) * Math.max(dp, de);
     const diff = Math.abs(dp - de);
     return diff > allowed
       ? `${what} +${dp}, this feeder measured +${de} (allowed difference ${allowed.toFixed(1)})`

@@ -245,6 +245,7 @@ export class CoSigner {
 
   private refuse(reason: string, round = 0, proposal = "0x"): Verdict {
     this.metrics.inc("feeder_cosign_messages_total", "refused");
+    this.log.warn({ round, reason }, "refusing a proposal");
     return this.verdict({ proposal, round, digest: "0x", decision: "refuse", verdicts: [], reason });
   }
 
@@ -326,6 +327,7 @@ export class CoSigner {
     if (!check.ok) verdict = this.refuse(check.reason, body.round, id);
     else if (check.verdicts.every((v) => v.ok)) {
       this.metrics.inc("feeder_cosign_messages_total", "signed");
+      this.log.debug({ from: p.from, round: body.round, readings: body.batch.readings.length }, "signing a proposal");
       verdict = this.verdict({
         proposal: id,
         round: body.round,

@@ -13,9 +13,15 @@ import YAML from "yaml";
 import { JsonRpcProvider, Network, NonceManager, Wallet, encryptKeystoreJson, keccak256, toUtf8Bytes } from "ethers";
 import { GpuAssetNFT__factory, UsageOracle__factory, type GpuAssetNFT, type UsageOracle } from "../../typechain-types";
 
-/** anvil's well-known development keys (mnemonic "test test … junk"): deployer and feeder. */
+/** anvil's well-known development keys (mnemonic "test test … junk"): deployer and feeders. */
 export const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 export const FEEDER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+/** Three operators' keys for co-signing (anvil accounts 1, 2, 3). */
+export const OPERATOR_KEYS = [
+  FEEDER_KEY,
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+];
 const ROOT = path.join(__dirname, "..", "..");
 
 export function freePort(): Promise<number> {
@@ -190,9 +196,13 @@ export interface FeederRun {
 }
 
 /** Writes a keystore (light scrypt, for test speed), its password file and a config; returns the config path. */
-export async function writeSetup(dir: string, overrides: Record<string, unknown>): Promise<string> {
+export async function writeSetup(
+  dir: string,
+  overrides: Record<string, unknown>,
+  key: string = FEEDER_KEY,
+): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
-  const wallet = new Wallet(FEEDER_KEY);
+  const wallet = new Wallet(key);
   const keystore = await encryptKeystoreJson(
     { address: wallet.address, privateKey: wallet.privateKey },
     "correct horse",
