@@ -6,17 +6,7 @@
  * capped by the config; a transaction stuck past `stuckAfterSeconds` replaced at the same nonce
  * with a bumped fee, a bounded number of times.
  */
-import {
-  Contract,
-  FetchRequest,
-  JsonRpcProvider,
-  Network,
-  Transaction,
-  Wallet,
-  id as keccakId,
-  isError,
-  keccak256,
-} from "ethers";
+import { Contract, FetchRequest, JsonRpcProvider, Network, Transaction, Wallet, isError, keccak256 } from "ethers";
 import { IGpuAssetNFT__factory } from "../typechain-types/factories/contracts/interfaces/IGpuAssetNFT__factory";
 import { IUsageOracle__factory } from "../typechain-types/factories/contracts/interfaces/IUsageOracle__factory";
 import { FatalError, TransientError, type AssetInfo, type ChainPort, type Simulation, type TxOutcome } from "./ports";

@@ -6,7 +6,7 @@
  * index another transmitter filled) are logged and skipped; transient ones (RPC down) are retried
  * next cycle; fatal ones stop the feeder.
  */
-import { ingestSamples, type AssetState, type MeterOptions } from "./meters";
+import { ingestSamples, type MeterOptions } from "./meters";
 import type { FeederMetrics, GpuStatus } from "./metrics";
 import { RateLimitedLog } from "./ratelimit";
 import { FatalError, TransientError, type AssetInfo, type ChainPort } from "./ports";
@@ -62,7 +62,7 @@ export class Controller {
     private readonly metrics: FeederMetrics,
     private readonly log: Logger,
     private readonly options: ControllerOptions,
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
   ) {
     this.startedAtMs = now();
     for (const a of options.assets) for (const g of a.gpus) this.assetOfGpu.set(g, a.assetId);
@@ -191,15 +191,6 @@ export class Controller {
       },
       "feeder started",
     );
-  }
-
-  private asset(id: string): AssetState {
-    let a = this.state.meters.assets[id];
-    if (!a) {
-      a = { meter: { busyGpuSeconds: 0, availableGpuSeconds: 0, energyJ: 0, timeMs: 0 } };
-      this.state.meters.assets[id] = a;
-    }
-    return a;
   }
 
   /**

@@ -15,6 +15,7 @@ import type { TelemetrySource } from "../../feeder/sources/source";
 import { MemoryStateStore } from "../../feeder/state";
 import { silentLogger, type GpuSample, type Logger } from "../../feeder/types";
 import { oracleDomain } from "../../src/eip712";
+import { isPossiblePair } from "../../src/meterHistory";
 import { MemoryOracleV2 } from "./support/memoryOracle";
 
 const KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -162,6 +163,46 @@ describe("feeder: controller posting alone (in-memory oracle v2)", function () {
       const r2 = readingsOf(oracle, 2n);
       const last = r2[r2.length - 1];
       expect(Number(last.timestamp - r2[0].timestamp - last.availableGpuSeconds)).to.be.within(0, 1);
+    });
+  });
+
+  describe("physical bounds", function () {
+    it("posts only pairs of readings the oracle's own rule calls possible, over two hours of dropouts and counter resets", async function () {
+      const clock = { t: START };
+      const oracle = oracleFor(clock);
+      const source = new SimulatorSource(
+        { seed: 3, gpus: GPUS, tdpWatts: TDP, energyCounter: true, dropoutProbability: 0.1, resetProbability: 0.2 },
+        () => clock.t,
+      );
+      const { controller } = harness(oracle, new MemoryStateStore(), clock, {}, [source]);
+      await controller.start();
+      await drive(controller, clock, 2 * 3600);
+      for (const [id, gpus] of [
+        [1n, 2n],
+        [2n, 1n],
+      ] as const) {
+        const rs = readingsOf(oracle, id);
+        expect(rs.length).to.be.greaterThan(100);
+        const meter = (r: (typeof rs)[number]) => ({
+          timestamp: r.timestamp,
+          busyGpuSeconds: r.busyGpuSeconds,
+          availableGpuSeconds: r.availableGpuSeconds,
+          energyJ: r.energyJ,
+        });
+        for (let i = 1; i < rs.length; i++)
+          expect(
+            isPossiblePair(meter(rs[i - 1]), meter(rs[i]), {
+              gpuCount: gpus,
+              tdpWattsPerGpu: BigInt(TDP),
+              energyMarginBps: 500n,
+            }),
+            `asset ${id} batch ${rs[i].batchIndex}`,
+          ).to.equal(true);
+        // Dropouts are not available time: less than the wall time, more than nothing.
+        const last = rs[rs.length - 1];
+        expect(last.availableGpuSeconds < gpus * (last.timestamp - rs[0].timestamp)).to.equal(true);
+        expect(last.availableGpuSeconds > 0n).to.equal(true);
+      }
     });
   });
 

@@ -28,7 +28,7 @@ import { FeederMetrics } from "../../feeder/metrics";
 import { emptyState, type FeederState } from "../../feeder/state";
 import { silentLogger } from "../../feeder/types";
 import { MemoryOracleV2 } from "./support/memoryOracle";
-import { batchDigest, encodeReadings, signBatchWithKey } from "../../src/eip712";
+import { batchDigest, encodeReadings } from "../../src/eip712";
 
 const [A, B, C] = [
   new Wallet("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),

@@ -237,25 +237,6 @@ function honestBusy(untilMs: number): OwnHistory {
   return h;
 }
 
-/** Busy delta of each accepted reading vs. what an honest simulator-fed feeder measures (± tolerance). */
-function busyDeltas(net: Network): { id: string; delta: number; avail: number }[] {
-  const out: { id: string; delta: number; avail: number }[] = [];
-  const last = new Map<string, { busy: bigint; avail: bigint }>();
-  for (const b of net.oracle.batches)
-    for (const r of b.readings) {
-      const id = r.assetId.toString();
-      const prev = last.get(id);
-      if (prev)
-        out.push({
-          id,
-          delta: Number(r.busyGpuSeconds - prev.busy),
-          avail: Number(r.availableGpuSeconds - prev.avail),
-        });
-      last.set(id, { busy: r.busyGpuSeconds, avail: r.availableGpuSeconds });
-    }
-  return out;
-}
-
 describe("feeder: co-signing between three feeders (HTTP, threshold 2, in-memory oracle v2)", function () {
   this.timeout(120_000);
   let net: Network;

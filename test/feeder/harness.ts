@@ -229,6 +229,25 @@ export async function writeSetup(
 let built = false;
 
 /**
+ * A preload (`node -r`) that fails the run when Hardhat, solc, ts-node or typechain is loaded: the
+ * built feeder must need none of them at run time. Written to a temporary file, since any .js file
+ * under test/ would be taken for a test by `hardhat test`.
+ */
+export const FORBID_TOOLCHAIN = path.join(os.tmpdir(), "compute-rwa-feeder-forbid-toolchain.js");
+fs.writeFileSync(
+  FORBID_TOOLCHAIN,
+  `const Module = require("node:module");
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (/^(hardhat|solc|ts-node|@nomicfoundation\\/|typechain)(\\/|$)/.test(request)) {
+    throw new Error("the built feeder loaded " + request + " at run time");
+  }
+  return load.call(this, request, ...rest);
+};
+`,
+);
+
+/**
  * Builds the feeder's entry point (`tsc -p tsconfig.feeder.json` → dist/feeder/cli.js) once per
  * test process; the contracts' typings exist already (hardhat test compiles first).
  */
