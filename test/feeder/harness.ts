@@ -269,7 +269,7 @@ export function buildFeeder(): string {
  */
 export function startFeeder(args: string[], env: NodeJS.ProcessEnv = {}): FeederRun {
   let out = "";
-  const child = spawn(process.execPath, ["-r", path.join(__dirname, "forbid-toolchain.js"), buildFeeder(), ...args], {
+  const child = spawn(process.execPath, ["-r", FORBID_TOOLCHAIN, buildFeeder(), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
