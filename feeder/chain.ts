@@ -1,25 +1,18 @@
 /**
  * The only file that talks to the chain. JSON-RPC through ethers v6 providers with a per-request
- * timeout; a second URL used while the first fails; bounded retries with exponential backoff on
+ * timeout; any number of URLs, tried in order, skipping one that failed in the last minute or whose
+ * head lags the others (or the wall clock); bounded retries with exponential backoff and jitter on
  * transient errors; simulation (eth_estimateGas) before every send; explicit nonces; EIP-1559 fees
  * capped by the config; a transaction stuck past `stuckAfterSeconds` replaced at the same nonce
  * with a bumped fee, a bounded number of times.
  */
-import {
-  Contract,
-  FetchRequest,
-  JsonRpcProvider,
-  Network,
-  Transaction,
-  Wallet,
-  id as keccakId,
-  isError,
-  keccak256,
-} from "ethers";
-import { IGpuAssetNFT__factory, IUsageOracle__factory } from "../typechain-types";
+import { Contract, FetchRequest, JsonRpcProvider, Network, Transaction, Wallet, isError, keccak256 } from "ethers";
+import { IGpuAssetNFT__factory } from "../typechain-types/factories/contracts/interfaces/IGpuAssetNFT__factory";
+import { IUsageOracle__factory } from "../typechain-types/factories/contracts/interfaces/IUsageOracle__factory";
 import { FatalError, TransientError, type AssetInfo, type ChainPort, type Simulation, type TxOutcome } from "./ports";
+import { MeterHistory, fetchMeterHistory, type AcceptedBatch } from "../src/meterHistory";
 import type { PendingTx } from "./state";
-import { readingFromMeter, type Logger, type OracleReading } from "./types";
+import type { Logger } from "./types";
 
 export interface ChainOptions {
   rpcUrls: string[];
@@ -31,6 +24,20 @@ export interface ChainOptions {
   maxAttempts: number;
   backoffMs: number;
   maxBackoffMs: number;
+  /** An endpoint this many blocks behind the best one is skipped while another is in step. */
+  maxHeadLagBlocks?: number;
+  /** An endpoint whose newest block is older than this (wall clock) is skipped; 0 = no such check. */
+  maxHeadAgeSeconds?: number;
+  /** How often heads are compared. */
+  headCheckMs?: number;
+  /** Source of randomness for backoff jitter (tests pin it). */
+  random?: () => number;
+  /** Called on RPC events (failover, lagging endpoint) for metrics. */
+  onEvent?: (kind: string) => void;
+  /** First block to scan for `BatchAccepted` (the oracle's deployment block). */
+  fromBlock?: number;
+  /** Blocks per `eth_getLogs` request. */
+  logChunkBlocks?: number;
   maxFeePerGasWei: bigint;
   maxPriorityFeePerGasWei: bigint;
   stuckAfterMs: number;
@@ -42,9 +49,6 @@ export interface ChainOptions {
 
 const GWEI = 1_000_000_000n;
 /** Custom errors the feeder must recognize even if the ABI it was built with lacks them. */
-const SELECTOR = {
-  batchAlreadyAccepted: keccakId("BatchAlreadyAccepted()").slice(0, 10),
-};
 const oracleIface = IUsageOracle__factory.createInterface();
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -82,11 +86,30 @@ export function describeRevert(data: string | undefined): string {
   return `revert ${data.slice(0, 10)}`;
 }
 
+/** Backoff before retry `attempt` (1-based): exponential, capped, with "equal jitter" (half fixed, half random). */
+export function backoffDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return exp / 2 + (exp / 2) * random();
+}
+
+interface Endpoint {
+  provider: JsonRpcProvider;
+  label: string;
+  failedAtMs: number;
+  lagging: boolean;
+  headBlock?: number;
+}
+
 export class EthersChain implements ChainPort {
   readonly signerAddress: string;
   readonly oracleAddress: string;
-  private readonly providers: JsonRpcProvider[];
-  private primaryFailedAtMs = 0;
+  private readonly endpoints: Endpoint[];
+  private headCheckedAtMs = 0;
   private nextNonce?: number;
   private nftAddress?: string;
 
@@ -99,30 +122,81 @@ export class EthersChain implements ChainPort {
     this.oracleAddress = options.oracle;
     this.nftAddress = options.nft;
     const network = Network.from(options.chainId);
-    this.providers = options.rpcUrls.map((url) => {
+    this.endpoints = options.rpcUrls.map((url, i) => {
       const req = new FetchRequest(url);
       req.timeout = options.rpcTimeoutMs;
-      return new JsonRpcProvider(req, network, { staticNetwork: network, batchMaxCount: 50 });
+      return {
+        provider: new JsonRpcProvider(req, network, { staticNetwork: network, batchMaxCount: 50 }),
+        label: `rpc[${i}]`,
+        failedAtMs: 0,
+        lagging: false,
+      };
     });
   }
 
-  /** Runs `fn` against the primary (or, while it fails, the fallback) with bounded retries. */
+  /** Endpoints in the order to try: in step and not failed in the last minute first, config order within. */
+  private order(): Endpoint[] {
+    const now = Date.now();
+    const good = (e: Endpoint) => !e.lagging && now - e.failedAtMs >= 60_000;
+    return [...this.endpoints.filter(good), ...this.endpoints.filter((e) => !good(e))];
+  }
+
+  /**
+   * Compares the endpoints' heads (at most every `headCheckMs`): one more than `maxHeadLagBlocks`
+   * behind the best, or whose newest block is older than `maxHeadAgeSeconds`, is marked lagging and
+   * tried last. With a single endpoint only the age check applies.
+   */
+  private async checkHeads(): Promise<void> {
+    const every = this.options.headCheckMs ?? 30_000;
+    if (Date.now() - this.headCheckedAtMs < every) return;
+    this.headCheckedAtMs = Date.now();
+    const maxAge = this.options.maxHeadAgeSeconds ?? 0;
+    const heads = await Promise.all(
+      this.endpoints.map(async (e) => {
+        try {
+          const block = await e.provider.getBlock("latest");
+          return block ? { number: block.number, timestamp: block.timestamp } : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    const best = Math.max(...heads.map((h) => h?.number ?? -1));
+    this.endpoints.forEach((e, i) => {
+      const h = heads[i];
+      const behind = h === undefined ? Infinity : best - h.number;
+      const ageS = h === undefined ? Infinity : Date.now() / 1000 - h.timestamp;
+      const lagging = behind > (this.options.maxHeadLagBlocks ?? 5) || (maxAge > 0 && ageS > maxAge);
+      if (lagging && !e.lagging) {
+        this.options.onEvent?.("head-lagging");
+        this.log.warn(
+          { rpc: e.label, blocksBehind: Number.isFinite(behind) ? behind : null, headAgeSeconds: Math.round(ageS) },
+          "RPC endpoint's head lags: trying it last",
+        );
+      }
+      e.lagging = lagging;
+      e.headBlock = h?.number;
+    });
+  }
+
+  /** Runs `fn` against the endpoints in order with bounded retries, backoff and jitter. */
   private async rpc<T>(what: string, fn: (p: JsonRpcProvider) => Promise<T>): Promise<T> {
     const { maxAttempts, backoffMs, maxBackoffMs } = this.options;
-    // Go back to the primary a minute after it last failed.
-    let index = this.providers.length > 1 && Date.now() - this.primaryFailedAtMs < 60_000 ? 1 : 0;
+    if (this.endpoints.length > 1 || (this.options.maxHeadAgeSeconds ?? 0) > 0) await this.checkHeads();
+    const order = this.order();
     let lastErr: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const e = order[(attempt - 1) % order.length];
       try {
-        return await fn(this.providers[index]);
+        return await fn(e.provider);
       } catch (err) {
         if (!isTransient(err)) throw err;
         lastErr = err;
-        const label = index === 0 ? "primary" : "fallback";
-        this.log.warn({ rpc: label, attempt, what, err: shortError(err) }, "transient RPC error");
-        if (index === 0) this.primaryFailedAtMs = Date.now();
-        if (this.providers.length > 1) index = 1 - index;
-        if (attempt < maxAttempts) await sleep(Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1)));
+        e.failedAtMs = Date.now();
+        this.options.onEvent?.("transient-error");
+        this.log.warn({ rpc: e.label, attempt, what, err: shortError(err) }, "transient RPC error");
+        if (attempt < maxAttempts)
+          await sleep(backoffDelayMs(attempt, backoffMs, maxBackoffMs, this.options.random ?? Math.random));
       }
     }
     throw new TransientError(
@@ -147,23 +221,6 @@ export class EthersChain implements ChainPort {
 
   async configVersion(): Promise<bigint> {
     return this.rpc("configVersion", (p) => IUsageOracle__factory.connect(this.oracleAddress, p).configVersion());
-  }
-
-  async latestReadings(assetIds: readonly string[]): Promise<Map<string, OracleReading | undefined>> {
-    const out = new Map<string, OracleReading | undefined>();
-    const chunk = 200;
-    for (let i = 0; i < assetIds.length; i += chunk) {
-      const ids = assetIds.slice(i, i + chunk);
-      const metas = await this.rpc("latestReading", (p) => {
-        const oracle = IUsageOracle__factory.connect(this.oracleAddress, p);
-        return Promise.all(ids.map((id) => oracle.latestReading(BigInt(id))));
-      });
-      ids.forEach((id, j) => {
-        const m = metas[j];
-        out.set(id, readingFromMeter(id, m));
-      });
-    }
-    return out;
   }
 
   private async nft(): Promise<string> {
@@ -207,6 +264,49 @@ export class EthersChain implements ChainPort {
     return { maxReadings: Number(maxReadings), energyMarginBps: Number(margin) };
   }
 
+  async signerSet(): Promise<{ signers: string[]; threshold: number; configVersion: bigint }> {
+    return this.rpc("signerSet", async (p) => {
+      const oracle = IUsageOracle__factory.connect(this.oracleAddress, p);
+      const [signers, threshold, configVersion] = await Promise.all([
+        oracle.signers(),
+        oracle.threshold(),
+        oracle.configVersion(),
+      ]);
+      return { signers: [...signers], threshold: Number(threshold), configVersion };
+    });
+  }
+
+  private scannedToBlock?: number;
+  private readonly history = new MeterHistory();
+
+  /**
+   * Accepted batches with index ≥ `fromIndex`: `BatchAccepted` logs, with each batch's readings from
+   * its `submit` calldata (`src/meterHistory.ts`), scanned once from `fromBlock` in chunks and then
+   * only the new blocks.
+   */
+  async acceptedBatches(fromIndex: number): Promise<AcceptedBatch[]> {
+    // eth_blockNumber itself, not ethers' briefly cached block number: a batch just mined must be seen.
+    const head = Number(await this.rpc("blockNumber", (p) => p.send("eth_blockNumber", []) as Promise<string>));
+    const from = (this.scannedToBlock ?? (this.options.fromBlock ?? 0) - 1) + 1;
+    if (from <= head) {
+      await this.rpc("history", (p) =>
+        fetchMeterHistory(p, this.oracleAddress, {
+          fromBlock: from,
+          toBlock: head,
+          blockRange: this.options.logChunkBlocks ?? 10_000,
+          into: this.history,
+        }),
+      );
+      this.scannedToBlock = head;
+    }
+    const out: AcceptedBatch[] = [];
+    for (let i = BigInt(fromIndex); i <= this.history.lastBatchIndex(); i++) {
+      const b = this.history.batch(i);
+      if (b) out.push(b);
+    }
+    return out;
+  }
+
   async balanceWei(): Promise<bigint> {
     return this.rpc("getBalance", (p) => p.getBalance(this.signerAddress));
   }
@@ -223,12 +323,12 @@ export class EthersChain implements ChainPort {
     } catch (err) {
       if (err instanceof TransientError) throw err;
       const data = revertData(err);
-      if (data?.startsWith(SELECTOR.batchAlreadyAccepted)) return { kind: "already-accepted" };
       const reason = data ? describeRevert(data) : shortError(err);
+      if (/^BatchIndexTaken\(/.test(reason)) return { kind: "index-taken", reason };
       // Gas above the node's per-transaction cap shows up as an estimation failure without data.
       if (!data && /gas (limit|required)|exceeds|cap/i.test(reason))
         return { kind: "too-large", gas: this.options.gasLimitCap + 1n };
-      if (/ConfigVersion|Signer|Threshold/i.test(reason)) return { kind: "stale-config", reason };
+      if (/^StaleConfigVersion\(/.test(reason)) return { kind: "stale-config", reason };
       return { kind: "rejected", reason };
     }
   }
@@ -430,7 +530,7 @@ export class EthersChain implements ChainPort {
   }
 
   async close(): Promise<void> {
-    for (const p of this.providers) p.destroy();
+    for (const e of this.endpoints) e.provider.destroy();
   }
 }
 

@@ -1,12 +1,14 @@
+#!/usr/bin/env node
 /**
- * The feeder's composition root: `npm run feeder -- --config <file> [--once] [--dry-run]`.
- * Validates the config (zod), builds the logger (pino, secrets redacted), the sources, the signer
- * (encrypted JSON keystore + password file; a raw key from the environment for development only),
- * the chain adapter and the controller, serves /metrics and /health, and shuts down cleanly on
- * SIGTERM/SIGINT. Secrets are never taken from argv and never logged.
- * Exit codes: 0 done, 1 fatal runtime error, 2 bad configuration or arguments.
+ * The feeder's composition root: `compute-rwa-feeder --config <file> [--once] [--dry-run]` (built),
+ * or `npm run feeder -- …`. Validates the config (zod), builds the logger (pino, secrets redacted),
+ * the sources, the signer (encrypted JSON keystore + password file; a raw key from the environment
+ * only with `development: true` on a local development chain), the chain adapter and the
+ * controller, serves /metrics and /health, and shuts down cleanly on SIGTERM/SIGINT. Secrets are
+ * never taken from argv and never logged. Needs neither Hardhat nor solc at run time.
+ * Exit codes: 0 done, 1 fatal runtime error, 2 bad configuration or arguments, 3 a `--once` run
+ * that could not post everything it should have (each reason logged).
  */
-import "dotenv/config";
 import fs from "node:fs";
 import path from "node:path";
 import pino from "pino";
@@ -16,7 +18,9 @@ import { ConfigError, loadConfigFile, resolveRpcUrls, type FeederConfig, type So
 import { Controller } from "./controller";
 import { FeederMetrics, serveMetrics } from "./metrics";
 import { FatalError } from "./ports";
-import { makeBatchSigner } from "./signer";
+import { DEFAULT_TOLERANCE } from "./cosign/anchors";
+import { CoSigner } from "./cosign/node";
+import { oracleDomain } from "../src/eip712";
 import { DcgmSource } from "./sources/dcgm";
 import { NVIDIA_SMI_ARGS, NvidiaSmiSource } from "./sources/nvidiaSmi";
 import { SimulatorSource } from "./sources/simulator";
@@ -104,39 +108,53 @@ async function loadWallet(config: FeederConfig, env: NodeJS.ProcessEnv, log: pin
   return new Wallet(raw.startsWith("0x") ? raw : `0x${raw}`);
 }
 
-function makeSources(config: FeederConfig): TelemetrySource[] {
+/** Chain ids of local development nodes (anvil, Hardhat), the only ones a raw environment key may sign for. */
+export const DEVELOPMENT_CHAIN_IDS: readonly bigint[] = [31337n, 1337n];
+
+function makeSources(config: FeederConfig, now: () => number): TelemetrySource[] {
   const allGpus = config.assets.flatMap((a) => a.gpus);
   return config.sources.map((s: SourceConfig): TelemetrySource => {
     switch (s.type) {
-      case "nvidia-smi":
+      case "nvidia-smi": {
+        const fields = s.fields;
         if (s.mode === "command")
           return new NvidiaSmiSource({
             mode: "command",
             command: s.command,
-            args: NVIDIA_SMI_ARGS,
+            args: fields ? [`--query-gpu=${fields.join(",")}`, "--format=csv,noheader,nounits"] : NVIDIA_SMI_ARGS,
             timeoutMs: s.timeoutSeconds * 1000,
+            host: s.host,
+            fields,
           });
-        if (s.mode === "file") return new NvidiaSmiSource({ mode: "file", path: s.path! });
-        return new NvidiaSmiSource({ mode: "stdin" });
+        if (s.mode === "file") return new NvidiaSmiSource({ mode: "file", path: s.path!, host: s.host, fields });
+        return new NvidiaSmiSource({ mode: "stdin", host: s.host, fields });
+      }
       case "dcgm":
         return new DcgmSource(
           s.url ? { mode: "http", url: s.url, timeoutMs: s.timeoutSeconds * 1000 } : { mode: "file", path: s.path! },
+          now,
+          s.host,
         );
       case "simulator":
-        return new SimulatorSource({
-          seed: s.seed,
-          gpus: s.gpus ?? allGpus,
-          tdpWatts: s.tdpWatts,
-          idleWatts: s.idleWatts,
-          energyCounter: s.energyCounter,
-          dropoutProbability: s.dropoutProbability,
-          resetProbability: s.resetProbability,
-        });
+        return new SimulatorSource(
+          {
+            seed: s.seed,
+            gpus: s.gpus ?? allGpus,
+            tdpWatts: s.tdpWatts,
+            idleWatts: s.idleWatts,
+            energyCounter: s.energyCounter,
+            dropoutProbability: s.dropoutProbability,
+            resetProbability: s.resetProbability,
+          },
+          now,
+        );
     }
   });
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // `.env` in the working directory, if any (variables already set win).
+  if (env === process.env && fs.existsSync(".env")) process.loadEnvFile(".env");
   let args: Args;
   let config: FeederConfig;
   try {
@@ -175,11 +193,28 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let controller: Controller | undefined;
   let chain: EthersChain | undefined;
   let server: import("node:http").Server | undefined;
+  const metrics = new FeederMetrics(Date.now());
   try {
     const rpcUrls = resolveRpcUrls(config.chain.rpcUrls, env);
     const { oracle, chainId: knownChainId } = resolveOracle(config, process.cwd());
     const wallet = await loadWallet(config, env, log);
     const chainId = knownChainId ?? (await probeChainId(rpcUrls[0], config.rpc.timeoutSeconds * 1000));
+    if ("privateKeyEnv" in config.signer && !DEVELOPMENT_CHAIN_IDS.includes(chainId))
+      throw new FatalError(
+        `a raw private key from the environment is refused on chain ${chainId}: it is for local development ` +
+          `chains (${DEVELOPMENT_CHAIN_IDS.join(", ")}) only; use an encrypted keystore (signer.keystore + signer.passwordFile)`,
+      );
+    const cs = config.cosign;
+    if (cs) {
+      if (args.once || args.dryRun)
+        throw new ConfigError([
+          `${args.once ? "--once" : "--dry-run"}: a co-signing feeder runs as a daemon (its peers call it, and it takes proposer turns)`,
+        ]);
+      if (cs.development && !DEVELOPMENT_CHAIN_IDS.includes(chainId))
+        throw new FatalError(`cosign.development is for local development chains only, not chain ${chainId}`);
+    }
+    const offsetMs = (cs?.development?.clockOffsetSeconds ?? 0) * 1000;
+    const now = offsetMs === 0 ? Date.now : () => Date.now() + offsetMs;
     chain = new EthersChain(
       wallet,
       {
@@ -191,6 +226,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         maxAttempts: config.rpc.maxAttempts,
         backoffMs: config.rpc.backoffSeconds * 1000,
         maxBackoffMs: config.rpc.maxBackoffSeconds * 1000,
+        maxHeadLagBlocks: config.rpc.maxHeadLagBlocks,
+        maxHeadAgeSeconds: config.rpc.maxHeadAgeSeconds,
+        headCheckMs: config.rpc.headCheckSeconds * 1000,
+        onEvent: (kind) => metrics.inc("feeder_rpc_events_total", kind),
         maxFeePerGasWei: BigInt(Math.round(config.tx.maxFeePerGasGwei * 1e9)),
         maxPriorityFeePerGasWei: BigInt(Math.round(config.tx.maxPriorityFeePerGasGwei * 1e9)),
         stuckAfterMs: config.tx.stuckAfterSeconds * 1000,
@@ -198,34 +237,65 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         maxReplacements: config.tx.maxReplacements,
         gasLimitCap: BigInt(config.tx.gasLimitCap),
         receiptPollMs: config.tx.receiptPollSeconds * 1000,
+        fromBlock: config.chain.fromBlock,
       },
       log,
     );
     await chain.verify();
-    const metrics = new FeederMetrics(Date.now());
-    const signer = makeBatchSigner(wallet, chainId, oracle);
     controller = new Controller(
-      makeSources(config),
+      makeSources(config, now),
       chain,
-      signer,
       args.dryRun ? dryRunStore(config.stateFile) : new FileStateStore(config.stateFile),
       metrics,
       log,
       {
         assets: config.assets,
         pollIntervalMs: config.policy.pollIntervalSeconds * 1000,
-        postIntervalMs: config.policy.postIntervalSeconds * 1000,
-        heartbeatSeconds: config.policy.heartbeatSeconds,
-        maxBatchSize: config.policy.maxBatchSize,
-        maxBatchesPerCycle: config.policy.maxBatchesPerCycle,
         staleAfterSeconds: config.policy.staleAfterSeconds,
         chainId,
         shutdownGraceMs: config.shutdownGraceSeconds * 1000,
         dryRun: args.dryRun,
+        peerCount: cs?.peers.length ?? 0,
+        // The round engine ticks every second (proposer slots); batches follow postIntervalSeconds.
+        postIntervalMs: 1000,
       },
+      now,
     );
+    const c = controller;
+    const cosigner = new CoSigner(
+      chain,
+      wallet.signingKey,
+      () => c.state,
+      () => c.saveState(),
+      (a) => c.limitsOf(a),
+      metrics,
+      log,
+      {
+        chainId,
+        domain: oracleDomain(chainId, oracle),
+        assets: config.assets,
+        peers: cs?.peers ?? [],
+        postIntervalSeconds: config.policy.postIntervalSeconds,
+        takeoverSeconds: cs?.takeoverSeconds ?? 30,
+        // Alone, a batch is dated at its newest sample; with peers, late enough for all to have samples past it.
+        proposalLagSeconds: cs
+          ? (cs.proposalLagSeconds ?? cs.maxTimeSkewSeconds + config.policy.pollIntervalSeconds + 1)
+          : config.policy.pollIntervalSeconds + 1,
+        maxTimeSkewSeconds: cs?.maxTimeSkewSeconds ?? 10,
+        maxMessageAgeSeconds: cs?.maxMessageAgeSeconds ?? 60,
+        heartbeatSeconds: config.policy.heartbeatSeconds,
+        maxBatchSize: config.policy.maxBatchSize,
+        requestTimeoutMs: (cs?.requestTimeoutSeconds ?? 10) * 1000,
+        maxAttempts: cs?.maxAttempts ?? 3,
+        tolerance: cs?.tolerance ?? DEFAULT_TOLERANCE,
+        inflateBusyPct: cs?.development?.inflateBusyPct,
+      },
+      now,
+    );
+    controller.useCoSigner(cosigner);
     log.info(
       {
+        pid: process.pid,
         signer: wallet.address,
         oracle,
         chainId: chainId.toString(),
@@ -238,15 +308,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (args.once || args.dryRun) {
       await controller.runOnce();
       await controller.stop();
-      return 0;
+      const problems = controller.takeProblems();
+      if (problems.length === 0 || args.dryRun) return 0;
+      for (const p of problems) log.error({ problem: p }, "this run could not post everything it should have");
+      return 3;
     }
     if (config.metrics)
-      server = await serveMetrics(
-        metrics,
-        config.metrics.host,
-        config.metrics.port,
-        config.health.unhealthyAfterSeconds * 1000,
-      );
+      server = await serveMetrics(metrics, config.metrics.host, config.metrics.port, {
+        staleAfterSeconds: config.policy.staleAfterSeconds,
+        unhealthyAfterSeconds: config.health.unhealthyAfterSeconds,
+      });
+    if (cs) {
+      await cosigner.listen(cs.listen.host, cs.listen.port);
+      log.info({ host: cs.listen.host, port: cs.listen.port, peers: cs.peers.length }, "co-signing endpoint listening");
+    }
     let signals = 0;
     const onSignal = (sig: string) => {
       signals++;
@@ -261,6 +336,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.on("SIGINT", () => onSignal("SIGINT"));
     await controller.run();
     await controller.stop();
+    await cosigner.close();
     log.info({}, "stopped");
     return 0;
   } catch (err) {

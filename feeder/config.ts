@@ -8,8 +8,27 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
+import { normalizePciBusId } from "./types";
 
-const uuid = z.string().regex(/^GPU-[0-9a-fA-F-]{8,}$/, "must be a GPU UUID like GPU-1c9a3f52-…");
+const hostLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a host label (letters, digits, . _ -)");
+/**
+ * A GPU as the config names it: its UUID, or (for telemetry without one) `pci:<bus id>`,
+ * `serial:<serial>`, or `index:<host>/<n>` where host is a source's `host` label.
+ */
+const gpuRef = z.string().transform((v, ctx) => {
+  if (/^GPU-[0-9a-fA-F-]{8,}$/.test(v)) return v;
+  if (v.startsWith("pci:")) {
+    const bus = normalizePciBusId(v.slice(4));
+    if (bus) return `pci:${bus}`;
+  } else if (/^serial:[0-9A-Za-z-]+$/.test(v) || /^index:[A-Za-z0-9][A-Za-z0-9._-]*\/\d+$/.test(v)) return v;
+  ctx.addIssue({
+    code: "custom",
+    message: "must be a GPU UUID (GPU-…), pci:<bus id>, serial:<serial> or index:<host>/<n>",
+  });
+  return z.NEVER;
+});
+/** nvidia-smi query field names (`utilization.gpu`, `pci.bus_id`, …). */
+const queryField = z.string().regex(/^[a-z][A-Za-z0-9_.]*$/, "must be an nvidia-smi query field name");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
 const assetId = z
   .union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]*$/, "must be a positive integer")])
@@ -27,6 +46,10 @@ const sourceSchema = z.discriminatedUnion("type", [
       command: z.string().min(1).default("nvidia-smi"),
       path: z.string().min(1).optional(),
       timeoutSeconds: positive.default(10),
+      /** Host label: GPUs of this source can be named `index:<host>/<n>`. */
+      host: hostLabel.optional(),
+      /** The query's fields, in order: what `command` runs, and the columns of header-less output. */
+      fields: z.array(queryField).min(1).optional(),
     })
     .strict(),
   z
@@ -35,6 +58,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       url: z.string().url().optional(),
       path: z.string().min(1).optional(),
       timeoutSeconds: positive.default(5),
+      host: hostLabel.optional(),
     })
     .strict(),
   z
@@ -47,7 +71,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       dropoutProbability: z.number().min(0).max(1).default(0),
       resetProbability: z.number().min(0).max(1).default(0),
       /** GPUs to simulate; default: every GPU in `assets`. */
-      gpus: z.array(uuid).optional(),
+      gpus: z.array(gpuRef).optional(),
     })
     .strict(),
 ]);
@@ -56,10 +80,7 @@ export const configSchema = z
   .object({
     chain: z
       .object({
-        rpcUrls: z
-          .array(rpcUrl)
-          .min(1, "give at least one RPC URL")
-          .max(2, "give at most two RPC URLs (primary, fallback)"),
+        rpcUrls: z.array(rpcUrl).min(1, "give at least one RPC URL"),
         chainId: z.number().int().positive().optional(),
         oracle: z.union([
           address,
@@ -67,6 +88,8 @@ export const configSchema = z
         ]),
         /** The GpuAssetNFT, for per-asset gpuCount and TDP; default: asked from the oracle. */
         nft: address.optional(),
+        /** Co-signing: the block to start reading the oracle's `BatchAccepted` logs from (its deployment). */
+        fromBlock: z.number().int().nonnegative().optional(),
       })
       .strict(),
     signer: z.union([
@@ -84,7 +107,7 @@ export const configSchema = z
     ]),
     sources: z.array(sourceSchema).min(1, "configure at least one source"),
     assets: z
-      .array(z.object({ assetId, gpus: z.array(uuid).min(1, "list the asset's GPU UUIDs") }).strict())
+      .array(z.object({ assetId, gpus: z.array(gpuRef).min(1, "list the asset's GPUs") }).strict())
       .min(1, "map at least one asset"),
     policy: z
       .object({
@@ -92,7 +115,6 @@ export const configSchema = z
         postIntervalSeconds: positive.default(60),
         heartbeatSeconds: positive.default(3600),
         maxBatchSize: z.number().int().min(1).max(5000).default(500),
-        maxBatchesPerCycle: z.number().int().min(1).max(100).default(4),
         staleAfterSeconds: positive.default(30),
       })
       .strict()
@@ -120,6 +142,11 @@ export const configSchema = z
         maxAttempts: z.number().int().min(1).max(20).default(5),
         backoffSeconds: positive.default(1),
         maxBackoffSeconds: positive.default(30),
+        /** An endpoint this many blocks behind the best one is tried last. */
+        maxHeadLagBlocks: z.number().int().nonnegative().default(5),
+        /** An endpoint whose newest block is older than this is tried last; 0: no such check. */
+        maxHeadAgeSeconds: z.number().nonnegative().default(0),
+        headCheckSeconds: positive.default(30),
       })
       .strict()
       .default({}),
@@ -137,9 +164,67 @@ export const configSchema = z
       .strict()
       .default({}),
     shutdownGraceSeconds: positive.default(120),
+    /**
+     * Co-signing with other operators (needed when the oracle's threshold is above 1): this feeder's
+     * HTTP endpoint, its peers (each an on-chain signer's address and the URL of its feeder), and the
+     * rules a peer checks proposals by. See docs/feeder.md, "Co-signing".
+     */
+    cosign: z
+      .object({
+        listen: z.object({ host: z.string().default("0.0.0.0"), port: z.number().int().min(1).max(65535) }).strict(),
+        peers: z
+          .array(z.object({ address, url: z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL") }).strict())
+          .min(1, "list at least one peer"),
+        takeoverSeconds: positive.default(30),
+        proposalLagSeconds: positive.optional(),
+        maxTimeSkewSeconds: positive.default(10),
+        maxMessageAgeSeconds: positive.default(60),
+        requestTimeoutSeconds: positive.default(10),
+        maxAttempts: z.number().int().min(1).max(10).default(3),
+        tolerance: z
+          .object({
+            busyPct: z.number().min(0).max(100).default(3),
+            availablePct: z.number().min(0).max(100).default(2),
+            energyPct: z.number().min(0).max(100).default(5),
+            slackSecondsPerGpu: z.number().nonnegative().default(1),
+          })
+          .strict()
+          .default({}),
+        /** Local development chains only (the feeder refuses them elsewhere): test knobs. */
+        development: z
+          .object({
+            inflateBusyPct: z.number().min(0).max(1000).default(0),
+            clockOffsetSeconds: z.number().default(0),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.cosign) {
+      const lag = c.cosign.proposalLagSeconds;
+      const need = c.cosign.maxTimeSkewSeconds + c.policy.pollIntervalSeconds;
+      if (lag !== undefined && lag < need)
+        ctx.addIssue({
+          code: "custom",
+          path: ["cosign", "proposalLagSeconds"],
+          message: `must be at least maxTimeSkewSeconds + policy.pollIntervalSeconds (${need}): peers need samples past the batch time`,
+        });
+      const seen = new Set<string>();
+      c.cosign.peers.forEach((p, i) => {
+        const a = p.address.toLowerCase();
+        if (seen.has(a))
+          ctx.addIssue({
+            code: "custom",
+            path: ["cosign", "peers", i, "address"],
+            message: `${p.address} is listed twice`,
+          });
+        seen.add(a);
+      });
+    }
     const seenAsset = new Set<string>();
     const seenGpu = new Map<string, string>();
     c.assets.forEach((a, i) => {
@@ -170,6 +255,18 @@ export const configSchema = z
       if (s.type === "dcgm" && (s.url === undefined) === (s.path === undefined))
         ctx.addIssue({ code: "custom", path: ["sources", i], message: "give exactly one of url or path" });
     });
+    const hosts = new Set(c.sources.map((s) => ("host" in s ? s.host : undefined)).filter(Boolean));
+    c.assets.forEach((a, i) =>
+      a.gpus.forEach((g, j) => {
+        const host = /^index:([^/]+)\//.exec(g)?.[1];
+        if (host !== undefined && !hosts.has(host))
+          ctx.addIssue({
+            code: "custom",
+            path: ["assets", i, "gpus", j],
+            message: `no source has host: ${host} (index keys need the source's host label)`,
+          });
+      }),
+    );
     if (c.sources.filter((s) => s.type === "nvidia-smi" && s.mode === "stdin").length > 1) {
       ctx.addIssue({ code: "custom", path: ["sources"], message: "at most one source can read stdin" });
     }

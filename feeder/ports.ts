@@ -1,15 +1,17 @@
 /**
- * The interfaces the controller knows. `chain.ts` implements `ChainPort` against a JSON-RPC node;
- * tests may implement it in memory.
+ * The interfaces the controller and the co-signer know. `chain.ts` implements `ChainPort` against a
+ * JSON-RPC node and UsageOracle v2; tests may implement it in memory.
  */
+import type { AcceptedBatch } from "../src/meterHistory";
 import type { PendingTx } from "./state";
-import type { AssetLimits, OracleReading } from "./types";
+import type { AssetLimits } from "./types";
 
 /** Result of simulating a `submit` before sending it. */
 export type Simulation =
   /** `gas`: the gas limit to send with (estimate plus headroom, within the cap). */
   | { kind: "ok"; gas: bigint }
-  | { kind: "already-accepted" }
+  /** The batch index is filled already (another transmitter was first, or a replay). */
+  | { kind: "index-taken"; reason: string }
   | { kind: "stale-config"; reason: string }
   | { kind: "too-large"; gas: bigint }
   | { kind: "rejected"; reason: string };
@@ -27,17 +29,25 @@ export interface AssetInfo extends AssetLimits {
   status: number;
 }
 
+/** The oracle's signer set: who may sign, how many signatures a batch needs, under which version. */
+export interface SignerSet {
+  signers: string[];
+  threshold: number;
+  configVersion: bigint;
+}
+
 export interface ChainPort {
   readonly signerAddress: string;
   readonly oracleAddress: string;
   chainId(): Promise<bigint>;
   configVersion(): Promise<bigint>;
-  /** Latest on-chain readings; undefined where the asset was never reported. */
-  latestReadings(assetIds: readonly string[]): Promise<Map<string, OracleReading | undefined>>;
   assetInfo(assetIds: readonly string[]): Promise<Map<string, AssetInfo>>;
   balanceWei(): Promise<bigint>;
   /** The oracle's batch size limit and energy margin (bps above gpuCount × TDP). */
   oracleParams(): Promise<{ maxReadings: number; energyMarginBps: number }>;
+  signerSet(): Promise<SignerSet>;
+  /** Accepted batches with index ≥ `fromIndex`, in order (logs + the readings from each `submit`'s calldata). */
+  acceptedBatches(fromIndex: number): Promise<AcceptedBatch[]>;
   simulate(calldata: string): Promise<Simulation>;
   /**
    * Signs and broadcasts `calldata` with an explicit nonce, then waits for it, replacing it with a
@@ -54,7 +64,7 @@ export interface ChainPort {
   resume(pending: PendingTx, persist: (p: PendingTx) => void): Promise<TxOutcome>;
 }
 
-/** An RPC failure that retries and the fallback URL did not overcome; the next cycle tries again. */
+/** An RPC failure that retries and the other URLs did not overcome; the next cycle tries again. */
 export class TransientError extends Error {
   constructor(
     message: string,

@@ -5,9 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { CoSignState } from "./cosign/node";
 import { emptyMeterState, type MeterState, type StoredReading } from "./meters";
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 /** A submitted (or about to be submitted) transaction, with everything needed to resume it. */
 export interface PendingTx {
@@ -27,6 +28,10 @@ export interface FeederState {
   meters: MeterState;
   pending?: PendingTx;
   lastSuccessfulPostMs?: number;
+  /** Read positions of file sources, by source name (so `--once` runs read each line once). */
+  sourceCursors?: Record<string, unknown>;
+  /** Co-signing: this feeder's view of the oracle's batches and its anchors. */
+  cosign?: CoSignState;
 }
 
 export function emptyState(chainId: bigint, oracle: string): FeederState {

@@ -3,14 +3,28 @@
  * watts; telemetry is normalized into these units by `sources/normalize.ts` and nowhere else.
  */
 
-/** One observation of one GPU, normalized. Optional fields are absent when the tool reported N/A. */
+/**
+ * One observation of one GPU, normalized. Optional fields are absent when the tool did not report
+ * them or reported a bracketed "no value" (`[N/A]`, `[Not Supported]`, …): absent is never zero.
+ */
 export interface GpuSample {
-  /** The GPU's UUID as nvidia-smi and DCGM print it (`GPU-…`). */
+  /**
+   * The GPU's key: its UUID (`GPU-…`) when the tool reports one, else `pci:<bus id>`,
+   * `serial:<serial>` or `index:<host>/<n>` (see `gpuKeys`). The controller rewrites it to the
+   * key the configuration names this GPU by.
+   */
   uuid: string;
+  /** Every other key this GPU can be named by (PCI bus id, serial, host + index). */
+  aliases?: string[];
   /** When the sample was taken, unix milliseconds. */
   timeMs: number;
-  /** Percent of the sample period a kernel ran, 0..100. */
+  /**
+   * Percent of the sample period the GPU was busy, 0..100. Absent means **busy unknown** (the tool
+   * gave no utilization): no busy time accrues for the interval, and the feeder says so loudly.
+   */
   utilizationPct?: number;
+  /** Which field the utilization came from (`utilization.gpu`, `DCGM_FI_DEV_GPU_UTIL`, …). */
+  utilizationSource?: string;
   /** Power draw in watts. */
   powerW?: number;
   /** Power limit in watts. */
@@ -27,33 +41,32 @@ export interface GpuSample {
   model?: string;
 }
 
-/** A reading as the oracle takes it (cumulative, integers). */
-export interface OracleReading {
-  assetId: bigint;
-  timestamp: bigint;
-  busyGpuSeconds: bigint;
-  availableGpuSeconds: bigint;
-  energyJ: bigint;
+/** How a GPU can be identified; the keys below are what a config's `assets[].gpus` lists. */
+export interface GpuIdentity {
+  uuid?: string;
+  pciBusId?: string;
+  serial?: string;
+  index?: number;
+  /** The host label of the source (config `sources[].host`); index keys need it. */
+  host?: string;
 }
 
-/** The oracle's stored meter as `latestReading` returns it (timestamp 0 = never reported). */
-export interface OracleMeter {
-  timestamp: bigint;
-  busyGpuSeconds: bigint;
-  availableGpuSeconds: bigint;
-  energyJ: bigint;
+/** Normalizes a PCI bus id to nvidia-smi's form: 8-digit domain, upper-case hex (`00000000:3B:00.0`). */
+export function normalizePciBusId(raw: string): string | undefined {
+  const m = /^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$/.exec(raw.trim());
+  if (!m) return undefined;
+  const pad = (v: string, n: number) => v.toUpperCase().padStart(n, "0");
+  return `${pad(m[1] ?? "0", 8)}:${pad(m[2], 2)}:${pad(m[3], 2)}.${m[4]}`;
 }
 
-/** An asset's `latestReading` as the feeder sees it: undefined when the asset was never reported. */
-export function readingFromMeter(assetId: string, m: OracleMeter): OracleReading | undefined {
-  if (m.timestamp === 0n) return undefined;
-  return {
-    assetId: BigInt(assetId),
-    timestamp: m.timestamp,
-    busyGpuSeconds: m.busyGpuSeconds,
-    availableGpuSeconds: m.availableGpuSeconds,
-    energyJ: m.energyJ,
-  };
+/** A GPU's keys, most specific first: UUID, `pci:…`, `serial:…`, `index:<host>/<n>`. */
+export function gpuKeys(id: GpuIdentity): string[] {
+  const keys: string[] = [];
+  if (id.uuid) keys.push(id.uuid);
+  if (id.pciBusId) keys.push(`pci:${id.pciBusId}`);
+  if (id.serial) keys.push(`serial:${id.serial}`);
+  if (id.index !== undefined && id.host) keys.push(`index:${id.host}/${id.index}`);
+  return keys;
 }
 
 /** What the oracle checks a reading against (from the NFT spec, and the oracle's energy margin). */

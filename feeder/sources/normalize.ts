@@ -4,22 +4,18 @@
  * (`[N/A]`, `[Not Supported]`, empty, `N/A`) become `undefined`, never zero.
  */
 
-/** Values nvidia-smi prints when a field is unavailable (with or without brackets, any case). */
-const MISSING = new Set([
-  "",
-  "[n/a]",
-  "n/a",
-  "[not supported]",
-  "not supported",
-  "[unknown error]",
-  "[gpu is lost]",
-  "[insufficient permissions]",
-  "[no data]",
-]);
+/** Unbracketed spellings of "no value" (older drivers, `-q` output, DCGM's blank fields). */
+const MISSING = new Set(["", "n/a", "not supported", "nan", "err!"]);
 
-/** Whether a raw field means "no value". */
+/**
+ * Whether a raw field means "no value". Every bracketed value nvidia-smi prints is one —
+ * `[N/A]`, `[Not Supported]`, `[Unknown Error]`, `[Requested functionality has been deprecated]`,
+ * `[GPU is lost]`, `[Insufficient Permissions]`, `[Function Not Found]`, … — whatever the words.
+ */
 export function isMissing(raw: string | undefined): boolean {
-  return raw === undefined || MISSING.has(raw.trim().toLowerCase());
+  if (raw === undefined) return true;
+  const t = raw.trim();
+  return (t.startsWith("[") && t.endsWith("]")) || MISSING.has(t.toLowerCase());
 }
 
 /** Multipliers from a unit to the feeder's unit for each quantity. */

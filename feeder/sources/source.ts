@@ -9,6 +9,12 @@ export interface TelemetrySource {
   /** Name used in logs and metrics, e.g. `nvidia-smi:command`. */
   readonly name: string;
   read(): Promise<GpuSample[]>;
+  /** Problems the last `read()` met in the output it did parse (lines or fields it could not use). */
+  readonly lastErrors?: readonly string[];
+  /** Where the source stopped reading, to be kept across restarts (file sources); JSON-safe. */
+  cursor?(): unknown;
+  /** Resumes from a cursor an earlier process kept. */
+  restoreCursor?(cursor: never): void;
   /** Releases processes, streams, sockets. */
   close(): Promise<void>;
 }

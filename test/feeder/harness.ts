@@ -3,7 +3,7 @@
  * UsageOracle deployed with TypeChain factories, a dropping RPC proxy, and the feeder run as a
  * child process. Every wait is bounded; every child is killed in `stop()`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -13,9 +13,15 @@ import YAML from "yaml";
 import { JsonRpcProvider, Network, NonceManager, Wallet, encryptKeystoreJson, keccak256, toUtf8Bytes } from "ethers";
 import { GpuAssetNFT__factory, UsageOracle__factory, type GpuAssetNFT, type UsageOracle } from "../../typechain-types";
 
-/** anvil's well-known development keys (mnemonic "test test … junk"): deployer and feeder. */
+/** anvil's well-known development keys (mnemonic "test test … junk"): deployer and feeders. */
 export const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 export const FEEDER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+/** Three operators' keys for co-signing (anvil accounts 1, 2, 3). */
+export const OPERATOR_KEYS = [
+  FEEDER_KEY,
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+];
 const ROOT = path.join(__dirname, "..", "..");
 
 export function freePort(): Promise<number> {
@@ -98,8 +104,8 @@ export interface Deployed {
   assets: { assetId: string; gpus: string[] }[];
 }
 
-/** Deploys the NFT and the oracle (feeder = the only signer, threshold 1) and mints two assets. */
-export async function deploy(url: string): Promise<Deployed> {
+/** Deploys the NFT and the oracle (default: feeder = the only signer, threshold 1) and mints two assets. */
+export async function deploy(url: string, set: { signers?: string[]; threshold?: number } = {}): Promise<Deployed> {
   const network = Network.from(31337);
   const provider = new JsonRpcProvider(url, network, { staticNetwork: network, cacheTimeout: -1 });
   const deployer = new NonceManager(new Wallet(DEPLOYER_KEY, provider));
@@ -108,7 +114,14 @@ export async function deploy(url: string): Promise<Deployed> {
   const nft = await new GpuAssetNFT__factory(deployer).deploy(admin);
   await nft.waitForDeployment();
   await (await nft.grantRole(await nft.REGISTRAR_ROLE(), admin)).wait();
-  const oracle = await new UsageOracle__factory(deployer).deploy(admin, await nft.getAddress(), [feeder], 1, 300, 500);
+  const oracle = await new UsageOracle__factory(deployer).deploy(
+    admin,
+    await nft.getAddress(),
+    set.signers ?? [feeder],
+    set.threshold ?? 1,
+    300,
+    500,
+  );
   await oracle.waitForDeployment();
   const spec = (gpuCount: number, n: number) => ({
     gpuModel: "NVIDIA H100 80GB HBM3",
@@ -183,9 +196,13 @@ export interface FeederRun {
 }
 
 /** Writes a keystore (light scrypt, for test speed), its password file and a config; returns the config path. */
-export async function writeSetup(dir: string, overrides: Record<string, unknown>): Promise<string> {
+export async function writeSetup(
+  dir: string,
+  overrides: Record<string, unknown>,
+  key: string = FEEDER_KEY,
+): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
-  const wallet = new Wallet(FEEDER_KEY);
+  const wallet = new Wallet(key);
   const keystore = await encryptKeystoreJson(
     { address: wallet.address, privateKey: wallet.privateKey },
     "correct horse",
@@ -209,18 +226,54 @@ export async function writeSetup(dir: string, overrides: Record<string, unknown>
   return file;
 }
 
-/** Starts the feeder CLI as a child process (ts-node, transpile only). */
+let built = false;
+
+/**
+ * A preload (`node -r`) that fails the run when Hardhat, solc, ts-node or typechain is loaded: the
+ * built feeder must need none of them at run time. Written to a temporary file, since any .js file
+ * under test/ would be taken for a test by `hardhat test`.
+ */
+export const FORBID_TOOLCHAIN = path.join(os.tmpdir(), "compute-rwa-feeder-forbid-toolchain.js");
+fs.writeFileSync(
+  FORBID_TOOLCHAIN,
+  `const Module = require("node:module");
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (/^(hardhat|solc|ts-node|@nomicfoundation\\/|typechain)(\\/|$)/.test(request)) {
+    throw new Error("the built feeder loaded " + request + " at run time");
+  }
+  return load.call(this, request, ...rest);
+};
+`,
+);
+
+/**
+ * Builds the feeder's entry point (`tsc -p tsconfig.feeder.json` → dist/feeder/cli.js) once per
+ * test process; the contracts' typings exist already (hardhat test compiles first).
+ */
+export function buildFeeder(): string {
+  const entry = path.join(ROOT, "dist", "feeder", "cli.js");
+  if (!built) {
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.feeder.json"], {
+      cwd: ROOT,
+      stdio: "inherit",
+    });
+    built = true;
+  }
+  return entry;
+}
+
+/**
+ * Starts the built feeder (plain node, no ts-node) as a child process, with a preload that fails
+ * the run if Hardhat, solc or ts-node is loaded: what an operator runs.
+ */
 export function startFeeder(args: string[], env: NodeJS.ProcessEnv = {}): FeederRun {
   let out = "";
-  const child = spawn(
-    process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join(ROOT, "feeder", "cli.ts"), ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, ["-r", FORBID_TOOLCHAIN, buildFeeder(), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import type { FeederState } from "../../feeder/state";
+import { fetchMeterHistory } from "../../src/meterHistory";
 import {
   Anvil,
   DroppingProxy,
@@ -16,19 +17,18 @@ import {
   type FeederRun,
 } from "./harness";
 
-/** Every accepted reading, from the oracle's UsageReported events: "asset@timestamp" keys. */
-async function acceptedReadings(d: Deployed): Promise<string[]> {
-  const logs = await d.oracle.queryFilter(d.oracle.filters.UsageReported(), 0, "latest");
-  const keys: string[] = [];
-  for (const log of logs) {
-    const meters = log.args.meters as bigint[];
-    for (let i = 0; i < meters.length; i += 2) keys.push(`${meters[i]}@${meters[i + 1] & ((1n << 64n) - 1n)}`);
-  }
-  return keys;
+/** The oracle's history, rebuilt from chain logs and calldata (the shared src/meterHistory.ts). */
+async function history(d: Deployed) {
+  return fetchMeterHistory(d.provider, d.oracleAddress);
 }
 
-async function skippedCount(d: Deployed): Promise<number> {
-  return (await d.oracle.queryFilter(d.oracle.filters.ReadingSkipped(), 0, "latest")).length;
+/** Every accepted reading: "asset@timestamp" keys, in batch order. */
+async function acceptedReadings(d: Deployed): Promise<string[]> {
+  const h = await history(d);
+  const keys: string[] = [];
+  for (let i = 1n; i <= h.lastBatchIndex(); i++)
+    for (const r of h.batch(i)!.readings) keys.push(`${r.assetId}@${h.batch(i)!.timestamp}`);
+  return keys;
 }
 
 function readState(file: string): FeederState {
@@ -49,40 +49,45 @@ async function waitForPosts(d: Deployed, n: number, run: FeederRun, timeoutMs = 
   );
 }
 
-/** On chain equals the feeder's last posted reading; availability covers the whole run (nothing lost). */
+/**
+ * The feeder's view of the chain equals the chain; every asset's readings link to the batch before
+ * and never decrease; the local meter is at or past the chain by no more than what accrued since.
+ */
 async function expectChainMatchesState(d: Deployed, stateFile: string): Promise<void> {
   const state = readState(stateFile);
+  const h = await history(d);
   expect(state.pending).to.equal(undefined);
+  expect(state.cosign!.view.nextBatchIndex).to.equal(Number(h.lastBatchIndex()) + 1);
   for (const a of d.assets) {
-    const onChain = await d.oracle.latestReading(a.assetId);
-    const local = state.meters.assets[a.assetId];
-    expect(local.lastPosted, `asset ${a.assetId} posted`).to.not.equal(undefined);
-    expect({
-      timestamp: Number(onChain.timestamp),
-      busyGpuSeconds: onChain.busyGpuSeconds.toString(),
-      availableGpuSeconds: onChain.availableGpuSeconds.toString(),
-      energyJ: onChain.energyJ.toString(),
-    }).to.deep.equal(local.lastPosted);
-    // The local meter is at or past the posted reading, by no more than what accrued since.
-    const sinceS = local.meter.timeMs / 1000 - Number(onChain.timestamp);
-    expect(local.meter.availableGpuSeconds).to.be.at.least(Number(onChain.availableGpuSeconds));
-    expect(local.meter.availableGpuSeconds - Number(onChain.availableGpuSeconds)).to.be.at.most(
-      a.gpus.length * (sinceS + 1),
-    );
+    const readings = h.readingsOf(BigInt(a.assetId));
+    const onChain = readings[readings.length - 1];
+    expect(state.cosign!.view.latest[a.assetId]).to.deep.equal({
+      batchIndex: Number(onChain.batch.batchIndex),
+      timestamp: Number(onChain.meter.timestamp),
+      busy: onChain.meter.busyGpuSeconds.toString(),
+      avail: onChain.meter.availableGpuSeconds.toString(),
+      energy: onChain.meter.energyJ.toString(),
+    });
+    readings.forEach((r, i) => {
+      expect(r.reading.previousBatch).to.equal(i === 0 ? 0n : readings[i - 1].batch.batchIndex);
+      if (i > 0) expect(r.meter.availableGpuSeconds >= readings[i - 1].meter.availableGpuSeconds).to.equal(true);
+    });
+    // The feeder anchored its own meter at the chain's latest reading: its next reading builds on it.
+    expect(state.cosign!.anchors[a.assetId]?.batchIndex).to.equal(Number(onChain.batch.batchIndex));
   }
 }
 
-/** The first accepted timestamp of an asset (its zero baseline). */
-async function firstTimestamp(d: Deployed, assetId: string): Promise<bigint> {
-  const first = (await acceptedReadings(d)).find((k) => k.startsWith(`${assetId}@`))!;
-  return BigInt(first.split("@")[1]);
+/** The latest reading of an asset on chain (undefined before its first). */
+async function latest(d: Deployed, assetId: bigint) {
+  return (await history(d)).latest(assetId);
 }
 
 /** Available GPU-seconds equal gpuCount × elapsed (± one second per GPU for sub-second sample times). */
 async function expectFullyAvailable(d: Deployed): Promise<void> {
   for (const a of d.assets) {
-    const onChain = await d.oracle.latestReading(a.assetId);
-    const elapsed = onChain.timestamp - (await firstTimestamp(d, a.assetId));
+    const readings = (await history(d)).readingsOf(BigInt(a.assetId));
+    const onChain = readings[readings.length - 1].meter;
+    const elapsed = onChain.timestamp - readings[0].meter.timestamp;
     const g = BigInt(a.gpus.length);
     const diff = onChain.availableGpuSeconds - g * elapsed;
     expect(
@@ -141,7 +146,6 @@ describe("feeder: end to end against anvil", function () {
       expect(await stopFeeder(feeder)).to.equal(0);
       await expectChainMatchesState(d, path.join(dir, "state.json"));
       await expectFullyAvailable(d);
-      expect(await skippedCount(d)).to.equal(0);
       expect(feeder.output()).to.not.include("correct horse");
       expect(feeder.output()).to.not.include("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
     });
@@ -165,7 +169,6 @@ describe("feeder: end to end against anvil", function () {
       expect(await stopFeeder(second)).to.equal(0);
       const all = await acceptedReadings(d);
       expect(new Set(all).size).to.equal(all.length);
-      expect(await skippedCount(d)).to.equal(0);
       await expectChainMatchesState(d, path.join(dir, "state.json"));
       await expectFullyAvailable(d);
     });
@@ -222,14 +225,14 @@ describe("feeder: end to end against anvil", function () {
       const dry = run(config, ["--dry-run"]);
       expect(await dry.exited).to.equal(0);
       const payload = JSON.parse(dry.output().slice(dry.output().indexOf("{\n")).split("\n}\n")[0] + "\n}");
-      expect(payload.readings.map((r: { assetId: string }) => r.assetId)).to.deep.equal(["1", "2"]);
+      expect(payload.batch.readings.map((r: { assetId: string }) => r.assetId)).to.deep.equal(["1", "2"]);
       expect(payload.signatures[0]).to.match(/^0x[0-9a-f]{130}$/);
       expect(fs.existsSync(path.join(dir, "state.json"))).to.equal(false);
-      expect((await d.oracle.latestReading(1)).timestamp).to.equal(0n);
+      expect(await latest(d, 1n)).to.equal(undefined);
       const once = run(config, ["--once"]);
       expect(await once.exited).to.equal(0);
-      expect((await d.oracle.latestReading(1)).timestamp).to.not.equal(0n);
-      expect(readState(path.join(dir, "state.json")).meters.assets["1"].lastPosted).to.not.equal(undefined);
+      expect((await latest(d, 1n))!.reading.previousBatch).to.equal(0n);
+      expect(readState(path.join(dir, "state.json")).cosign!.view.nextBatchIndex).to.equal(2);
     });
   });
 

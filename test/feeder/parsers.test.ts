@@ -74,6 +74,7 @@ describe("feeder: nvidia-smi CSV parser", function () {
         uuid: U0,
         timeMs: new Date(2025, 2, 14, 9, 26, 53, 511).getTime(),
         utilizationPct: 97,
+        utilizationSource: "utilization.gpu",
         powerW: 641.25,
         powerLimitW: 700,
         memoryUsedMiB: 78112,
@@ -114,14 +115,83 @@ describe("feeder: nvidia-smi CSV parser", function () {
       const { samples } = parseNvidiaSmiCsv(text);
       expect(samples[0]).to.include({ uuid: U0, utilizationPct: 55, powerW: 300 });
     });
-    it("reports malformed rows and keeps the good ones", function () {
+    it("reports malformed rows and keeps the good ones; an unreadable field is missing for that field only", function () {
       const text = `${NO_HEADER_NO_UNITS}2025/03/14 09:27:13.512, 0, ${U0}\nsomething, broken, 1, 2, 3, 4, 5, 6, 7, 8\n2025/03/14 09:27:13.515, 1, ${U1}, NVIDIA H100 80GB HBM3, 40 V, 1, 1, 1, 1, 1\n`;
       const { samples, errors } = parseNvidiaSmiCsv(text);
+      expect(samples).to.have.length(5);
+      expect(samples[4]).to.deep.include({ uuid: U1, powerW: 1, memoryUsedMiB: 1, temperatureC: 1 });
+      expect(samples[4]).to.not.have.property("utilizationPct");
+      expect(errors).to.deep.equal([
+        "line 5: expected 10 fields, got 3",
+        'line 6: timestamp: cannot read "something"',
+        'line 6: uuid: cannot read "1"',
+        'line 6: index: cannot read "broken"',
+        "line 6: the GPU is not identified: query uuid, pci.bus_id or serial, or index with a host label",
+        'line 7: utilization.gpu: unknown unit "V" for percent in "40 V"',
+      ]);
+    });
+    // Inputs below are written for the test (the rule each pins is named); real captures are in captures.test.ts.
+    it("treats every bracketed value as missing, whatever its words", function () {
+      const header =
+        "timestamp, uuid, utilization.gpu [%], power.draw [W], power.limit [W], memory.used [MiB], temperature.gpu";
+      const rows = [
+        "[GPU is lost]",
+        "[Unknown Error]",
+        "[Requested functionality has been deprecated]",
+        "[Some future wording]",
+      ].map((b, i) => `2025/03/14 09:26:5${i}.000, ${U0}, ${b}, ${b}, ${b}, ${b}, ${b}`);
+      const { samples, errors } = parseNvidiaSmiCsv([header, ...rows].join("\n"));
+      expect(errors).to.deep.equal([]);
       expect(samples).to.have.length(4);
-      expect(errors).to.have.length(3);
-      expect(errors[0]).to.match(/line 5: expected 10 fields, got 3/);
-      expect(errors[1]).to.match(/line 6: no GPU UUID/);
-      expect(errors[2]).to.match(/line 7: unknown unit "V"/);
+      for (const s of samples) expect(Object.keys(s).sort()).to.deep.equal(["timeMs", "uuid"]);
+    });
+    it("follows repeated headers (a restarted -l loop appending to one file), each setting the column order", function () {
+      const text = [
+        "index, uuid, utilization.gpu [%]",
+        `0, ${U0}, 10 %`,
+        "uuid, power.draw [W], utilization.gpu [%], index",
+        `${U0}, 250.00 W, 20 %, 0`,
+      ].join("\n");
+      const { samples, errors, fields } = parseNvidiaSmiCsv(text, { fallbackTimeMs: 7 });
+      expect(errors).to.deep.equal([]);
+      expect(samples.map((s) => [s.utilizationPct, s.powerW])).to.deep.equal([
+        [10, undefined],
+        [20, 250],
+      ]);
+      expect(fields).to.deep.equal(["uuid", "power.draw", "utilization.gpu", "index"]);
+    });
+    it("skips a watch banner, takes the column order from its query and the sample time from its date", function () {
+      const text = [
+        "Every 2.0s: nvidia-smi --query-gpu=pci.bus_id,utilization.gpu,power.draw --format=csv,noheader     gpu-node-3: Mon Dec 18 10:34:52 2023",
+        "",
+        "00000000:3B:00.0, 73 %, 245.00 W",
+        "0000:8b:00.0, 74 %, 248.50 W",
+      ].join("\n");
+      const { samples, errors } = parseNvidiaSmiCsv(text, { fallbackTimeMs: 1 });
+      expect(errors).to.deep.equal([]);
+      const at = new Date(2023, 11, 18, 10, 34, 52).getTime();
+      expect(samples).to.deep.equal([
+        {
+          uuid: "pci:00000000:3B:00.0",
+          timeMs: at,
+          utilizationPct: 73,
+          utilizationSource: "utilization.gpu",
+          powerW: 245,
+        },
+        {
+          uuid: "pci:00000000:8B:00.0",
+          timeMs: at,
+          utilizationPct: 74,
+          utilizationSource: "utilization.gpu",
+          powerW: 248.5,
+        },
+      ]);
+    });
+    it("identifies a GPU by serial, and names its other keys as aliases", function () {
+      const text = "serial, index, pci.bus_id, utilization.gpu\n1324621114474, 4, 00000000:94:00.0, 5\n";
+      const { samples } = parseNvidiaSmiCsv(text, { host: "a100-box", fallbackTimeMs: 1 });
+      expect(samples[0].uuid).to.equal("pci:00000000:94:00.0");
+      expect(samples[0].aliases).to.deep.equal(["serial:1324621114474", "index:a100-box/4"]);
     });
   });
 
@@ -211,16 +281,20 @@ describe("feeder: DCGM exporter parser", function () {
       expect(samples).to.deep.equal([
         {
           uuid: U0,
+          aliases: ["pci:00000000:18:00.0"],
           timeMs: 1_710_408_413_000,
           model: "NVIDIA H100 80GB HBM3",
+          utilizationSource: "DCGM_FI_DEV_GPU_UTIL",
           utilizationPct: 93,
           powerW: 612.345,
           energyCounterJ: 8_317_405.123,
         },
         {
           uuid: U1,
+          aliases: ["pci:00000000:2A:00.0"],
           timeMs: 1_710_408_413_000,
           model: "NVIDIA H100 80GB HBM3",
+          utilizationSource: "DCGM_FI_DEV_GPU_UTIL",
           utilizationPct: 0,
           powerW: 69.117,
           energyCounterJ: 1_204_551.907,
@@ -233,13 +307,58 @@ describe("feeder: DCGM exporter parser", function () {
       expect(errors).to.deep.equal([]);
       expect(samples).to.deep.equal([{ uuid: U0, timeMs: 1710408413000, model: 'H100 "SXM"', powerW: 250.5 }]);
     });
-    it("treats NaN values as missing and reports series without a UUID", function () {
+    it("treats NaN values as missing (busy unknown) and reports series it cannot identify", function () {
       const text = `DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="${U0}"} NaN\nDCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="${U0}"} 100\nDCGM_FI_DEV_GPU_UTIL{gpu="3"} 5\n`;
       const { samples, errors } = parseDcgm(text, 1000);
       expect(samples).to.deep.equal([{ uuid: U0, timeMs: 1000, powerW: 100 }]);
-      expect(errors).to.deep.equal(['DCGM_FI_DEV_GPU_UTIL{gpu="3"} has no UUID label']);
+      expect(errors).to.deep.equal([
+        'DCGM_FI_DEV_GPU_UTIL{gpu="3"} has no UUID, pci_bus_id or serial label (and no host label is configured for gpu)',
+      ]);
+      // With the source's host label the index identifies it.
+      expect(parseDcgm(text, 1000, { host: "n1" }).samples[1]).to.deep.include({
+        uuid: "index:n1/3",
+        utilizationPct: 5,
+      });
+    });
+    // Inputs below are written for the test (the rule each pins is named); real captures are in captures.test.ts.
+    it("prefers DCGM_FI_DEV_GPU_UTIL, falls back to DCGM_FI_PROF_GR_ENGINE_ACTIVE (ratio -> percent)", function () {
+      const both = `DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="${U0}"} 40\nDCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="${U0}"} 0.9\n`;
+      expect(parseDcgm(both, 1).samples[0]).to.include({
+        utilizationPct: 40,
+        utilizationSource: "DCGM_FI_DEV_GPU_UTIL",
+      });
+      const prof = `DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="${U0}"} 0.875\nDCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="${U0}"} 409.1\n`;
+      expect(parseDcgm(prof, 1).samples[0]).to.include({
+        utilizationPct: 87.5,
+        utilizationSource: "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+        powerW: 409.1,
+      });
+    });
+    it("drawing 409 W with neither utilization field is busy unknown, not busy 0", function () {
+      const text = `DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="${U0}"} 409\nDCGM_FI_DEV_SM_CLOCK{gpu="0",UUID="${U0}"} 1980\n`;
+      const [s] = parseDcgm(text, 1).samples;
+      expect(s.powerW).to.equal(409);
+      expect(s).to.not.have.property("utilizationPct");
+    });
+    it("ignores DCGM_FI_DEV_GPU_UTIL of a MIG instance (reported as 0) and weights instances by their slices", function () {
+      const l = (id: string, prof: string) =>
+        `gpu="0",UUID="${U0}",modelName="NVIDIA H100 80GB HBM3",GPU_I_PROFILE="${prof}",GPU_I_ID="${id}"`;
+      const text = [
+        `DCGM_FI_DEV_GPU_UTIL{${l("1", "3g.40gb")}} 0`,
+        `DCGM_FI_PROF_GR_ENGINE_ACTIVE{${l("1", "3g.40gb")}} 1`,
+        `DCGM_FI_PROF_GR_ENGINE_ACTIVE{${l("2", "4g.40gb")}} 0.5`,
+      ].join("\n");
+      const [s] = parseDcgm(text, 1).samples;
+      expect(s.utilizationSource).to.equal("DCGM_FI_PROF_GR_ENGINE_ACTIVE (MIG)");
+      expect(s.utilizationPct).to.be.closeTo(((3 * 1 + 4 * 0.5) / 7) * 100, 1e-9);
+    });
+    it("reports a profiling ratio above 1 and caps it", function () {
+      const { samples, errors } = parseDcgm(`DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="${U0}"} 87\n`, 1);
+      expect(samples[0].utilizationPct).to.equal(100);
+      expect(errors).to.deep.equal([`DCGM_FI_PROF_GR_ENGINE_ACTIVE{UUID="${U0}"} is 87, above the ratio 1`]);
     });
   });
+
   describe("DcgmSource", function () {
     it("scrapes a file at the clock's time", async function () {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "feeder-dcgm-"));

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Wallet } from "ethers";
 import type { FeederState } from "../../feeder/state";
+import { fetchMeterHistory } from "../../src/meterHistory";
 import {
   Anvil,
   FEEDER_KEY,
@@ -152,7 +153,7 @@ describe("feeder: stuck transaction replacement against anvil (automine off)", f
     expect(byNonce[String(nonce)].hash).to.equal(replacedLog.hash);
 
     // 4. Mine: the replacement lands, the original never does, the readings are accepted once.
-    const reportedBefore = (await d.oracle.queryFilter(d.oracle.filters.UsageReported(), 0, "latest")).length;
+    const batchesBefore = (await fetchMeterHistory(d.provider, d.oracleAddress)).lastBatchIndex();
     await d.provider.send("evm_mine", []);
     const accepted = await waitForLog(feeder, "batch accepted", 30_000);
     expect(accepted.hash).to.equal(replacedLog.hash);
@@ -162,15 +163,14 @@ describe("feeder: stuck transaction replacement against anvil (automine off)", f
     const block = await d.provider.getBlock(receipt!.blockNumber, true);
     const fromFeeder = block!.prefetchedTransactions.filter((t) => t.from === feederAddress);
     expect(fromFeeder.map((t) => t.hash)).to.deep.equal([replacedLog.hash]);
-    const reported = await d.oracle.queryFilter(d.oracle.filters.UsageReported(), 0, "latest");
-    expect(reported.length - reportedBefore).to.equal(1);
-    const meters = reported[reported.length - 1].args.meters as bigint[];
-    const assetIds = meters.filter((_, i) => i % 2 === 0).map(String);
-    expect(assetIds).to.deep.equal(d.assets.map((a) => a.assetId));
-    expect(await d.oracle.queryFilter(d.oracle.filters.ReadingSkipped(), 0, "latest")).to.have.length(0);
+    const h = await fetchMeterHistory(d.provider, d.oracleAddress);
+    expect(h.lastBatchIndex() - batchesBefore).to.equal(1n);
+    expect(h.batch(h.lastBatchIndex())!.readings.map((r) => r.assetId.toString())).to.deep.equal(
+      d.assets.map((a) => a.assetId),
+    );
 
     // 5. The feeder's state shows the transaction confirmed: nothing pending at that nonce, the
-    //    posted readings equal the chain's, and the accepted counter moved once.
+    //    feeder's view equals the chain's, and the accepted counter moved once.
     //    ("batch accepted" is logged before the state is saved: wait for the save, bounded.)
     const state = await waitFor(
       "the state file to clear the mined nonce",
@@ -181,13 +181,13 @@ describe("feeder: stuck transaction replacement against anvil (automine off)", f
       10_000,
       100,
     );
+    expect(state.cosign!.view.nextBatchIndex).to.equal(Number(h.lastBatchIndex()) + 1);
     for (const a of d.assets) {
-      const onChain = await d.oracle.latestReading(a.assetId);
-      expect(state.meters.assets[a.assetId].lastPosted).to.deep.equal({
-        timestamp: Number(onChain.timestamp),
-        busyGpuSeconds: onChain.busyGpuSeconds.toString(),
-        availableGpuSeconds: onChain.availableGpuSeconds.toString(),
-        energyJ: onChain.energyJ.toString(),
+      const onChain = h.latest(BigInt(a.assetId))!;
+      expect(state.cosign!.view.latest[a.assetId]).to.deep.include({
+        batchIndex: Number(onChain.batch.batchIndex),
+        busy: onChain.meter.busyGpuSeconds.toString(),
+        avail: onChain.meter.availableGpuSeconds.toString(),
       });
     }
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
