@@ -1007,7 +1007,519 @@ describe("SettlementEscrow", function () {
       await expect(f.escrow.close(5n, ABSENT_BOUNDARY, ABSENT_BOUNDARY)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(5n);
     });
   });
+
+  // ------------------------------------------------------------------ early ends
+
+  describe("endByLessee", function () {
+    it("ends the lease now: LeaseEnded, NFT user cleared, end time truncated; the balance waits for close", async function () {
+      const f = await loadFixture(openFixture);
+      const endedAt = f.start + 2n * HOUR;
+      await at(endedAt);
+      const tx = f.escrow.connect(f.lessee).endByLessee(f.leaseId);
+      await expect(tx).to.emit(f.escrow, "LeaseEnded").withArgs(f.leaseId, EndReason.EndedByLessee, f.lessee.address, endedAt);
+      await expect(tx).to.emit(f.nft, "UpdateUser").withArgs(f.assetId, ethers.ZeroAddress, 0n);
+      await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.lessee], [0n, 0n]);
+      expect(await f.nft.userOf(f.assetId)).to.equal(ethers.ZeroAddress);
+      expect(await f.nft.isLeasable(f.assetId)).to.equal(true);
+      const l = await f.escrow.leaseOf(f.leaseId);
+      expect([l.endTime, l.endReason, l.closed, l.balance]).to.deep.equal([endedAt, BigInt(EndReason.EndedByLessee), false, DEPOSIT]);
+      expect(await f.escrow.unfinishedLeasesOf(f.assetId)).to.deep.equal([1n, f.token]);
+    });
+
+    it("reverts MinimumDurationNotReached one second before the minimum duration, and ends at exactly it", async function () {
+      const f = await loadFixture(openFixture);
+      const earliest = f.start + MIN_DURATION;
+      const before = await stateOf(f);
+      await at(earliest - 1n);
+      await expect(f.escrow.connect(f.lessee).endByLessee(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "MinimumDurationNotReached")
+        .withArgs(f.leaseId, earliest);
+      expect(await stateOf(f)).to.deep.equal(before);
+      await at(earliest);
+      await expect(f.escrow.connect(f.lessee).endByLessee(f.leaseId))
+        .to.emit(f.escrow, "LeaseEnded")
+        .withArgs(f.leaseId, EndReason.EndedByLessee, f.lessee.address, earliest);
+    });
+
+    it("reverts NotLessee, LeaseAlreadyEnded and UnknownLease, changing nothing", async function () {
+      const f = await loadFixture(openFixture);
+      await time.increaseTo(f.start + 2n * HOUR);
+      const before = await stateOf(f);
+      await expect(f.escrow.connect(f.other).endByLessee(f.leaseId)).to.be.revertedWithCustomError(f.escrow, "NotLessee").withArgs(f.leaseId, f.other.address);
+      await expect(f.escrow.connect(f.lessee).endByLessee(3n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(3n);
+      expect(await stateOf(f)).to.deep.equal(before);
+      await f.escrow.connect(f.lessee).endByLessee(f.leaseId);
+      await expect(f.escrow.connect(f.lessee).endByLessee(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyEnded")
+        .withArgs(f.leaseId, EndReason.EndedByLessee);
+    });
+
+    it("reverts EarlyEndNotAllowed when the lease's terms forbid it", async function () {
+      const f = await loadFixture(termsFixture);
+      await f.escrow.connect(f.provider).setLeaseTerms(f.assetId, termsFor(f.token, { earlyEndAllowed: false }));
+      const start = BigInt(await time.latest()) + 100n;
+      const leaseId = await openAt(f, start, DAY, DEPOSIT);
+      await time.increaseTo(start + 2n * HOUR);
+      await expect(f.escrow.connect(f.lessee).endByLessee(leaseId)).to.be.revertedWithCustomError(f.escrow, "EarlyEndNotAllowed").withArgs(leaseId);
+      expect((await f.escrow.leaseOf(leaseId)).endReason).to.equal(EndReason.None);
+    });
+
+    it("reverts LeaseExpired from the end time on", async function () {
+      const f = await loadFixture(openFixture);
+      await at(f.end);
+      await expect(f.escrow.connect(f.lessee).endByLessee(f.leaseId)).to.be.revertedWithCustomError(f.escrow, "LeaseExpired").withArgs(f.leaseId, f.end);
+    });
+
+    it("works while paused", async function () {
+      const f = await loadFixture(openFixture);
+      await f.escrow.connect(f.pauser).pause();
+      await at(f.start + 2n * HOUR);
+      await expect(f.escrow.connect(f.lessee).endByLessee(f.leaseId))
+        .to.emit(f.escrow, "LeaseEnded")
+        .withArgs(f.leaseId, EndReason.EndedByLessee, f.lessee.address, f.start + 2n * HOUR);
+    });
+  });
+
+  describe("terminateByProvider", function () {
+    it("ends the lease now for the NFT's owner: LeaseEnded, NFT user cleared", async function () {
+      const f = await loadFixture(openFixture);
+      const endedAt = f.start + 60n;
+      await at(endedAt);
+      const tx = f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
+      await expect(tx).to.emit(f.escrow, "LeaseEnded").withArgs(f.leaseId, EndReason.TerminatedByProvider, f.provider.address, endedAt);
+      await expect(tx).to.emit(f.nft, "UpdateUser").withArgs(f.assetId, ethers.ZeroAddress, 0n);
+      const l = await f.escrow.leaseOf(f.leaseId);
+      expect([l.endTime, l.endReason, l.balance]).to.deep.equal([endedAt, BigInt(EndReason.TerminatedByProvider), DEPOSIT]);
+    });
+
+    it("lets an operator the owner approved terminate", async function () {
+      const f = await loadFixture(openFixture);
+      await f.nft.connect(f.provider).setApprovalForAll(f.operator.address, true);
+      await expect(f.escrow.connect(f.operator).terminateByProvider(f.leaseId))
+        .to.emit(f.escrow, "LeaseEnded")
+        .withArgs(f.leaseId, EndReason.TerminatedByProvider, f.operator.address, anyUint);
+    });
+
+    it("reverts NotAssetOperator for the lessee, a stranger and a former owner, changing nothing", async function () {
+      const f = await loadFixture(openFixture);
+      await f.nft.connect(f.provider).transferFrom(f.provider.address, f.buyer.address, f.assetId);
+      const before = await stateOf(f);
+      for (const caller of [f.lessee, f.other, f.provider]) {
+        await expect(f.escrow.connect(caller).terminateByProvider(f.leaseId))
+          .to.be.revertedWithCustomError(f.escrow, "NotAssetOperator")
+          .withArgs(f.assetId, caller.address);
+      }
+      expect(await stateOf(f)).to.deep.equal(before);
+      await expect(f.escrow.connect(f.buyer).terminateByProvider(f.leaseId)).to.emit(f.escrow, "LeaseEnded");
+    });
+
+    it("reverts LeaseExpired at the end time, LeaseAlreadyEnded after an end and UnknownLease", async function () {
+      const f = await loadFixture(openFixture);
+      await expect(f.escrow.connect(f.provider).terminateByProvider(2n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(2n);
+      await f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
+      await expect(f.escrow.connect(f.provider).terminateByProvider(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyEnded")
+        .withArgs(f.leaseId, EndReason.TerminatedByProvider);
+      const g = await loadFixture(openFixture);
+      await at(g.end);
+      await expect(g.escrow.connect(g.provider).terminateByProvider(g.leaseId)).to.be.revertedWithCustomError(g.escrow, "LeaseExpired").withArgs(g.leaseId, g.end);
+    });
+
+    it("works while paused", async function () {
+      const f = await loadFixture(openFixture);
+      await f.escrow.connect(f.pauser).pause();
+      await expect(f.escrow.connect(f.provider).terminateByProvider(f.leaseId)).to.emit(f.escrow, "LeaseEnded");
+    });
+  });
+
+  describe("closeUnderfunded", function () {
+    /** Full use of the 8-GPU asset for `seconds` under terms v1, rounded as `SettlementMath.fullUseCost`. */
+    const fullUse = (seconds: bigint) => (GPUS * seconds * 2n * USDC) / HOUR + (GPUS * seconds * USDC) / HOUR;
+
+    /** A 1-day lease with two hours of full use deposited. */
+    async function twoHoursFixture() {
+      const f = await termsFixture();
+      const start = BigInt(await time.latest()) + 100n;
+      const leaseId = await openAt(f, start, DAY, 2n * FULL_HOUR);
+      return { ...f, leaseId, start };
+    }
+
+    it("lets anyone end a lease from the first second its deposits cannot cover full use up to an hour ahead", async function () {
+      const f = await loadFixture(twoHoursFixture);
+      const before = await stateOf(f);
+      await at(f.start + HOUR);
+      await expect(f.escrow.connect(f.other).closeUnderfunded(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseNotUnderfunded")
+        .withArgs(f.leaseId, 2n * FULL_HOUR, fullUse(2n * HOUR));
+      expect(await stateOf(f)).to.deep.equal(before);
+      expect(fullUse(2n * HOUR + 1n)).to.be.gt(2n * FULL_HOUR);
+      await at(f.start + HOUR + 1n);
+      const tx = f.escrow.connect(f.other).closeUnderfunded(f.leaseId);
+      await expect(tx).to.emit(f.escrow, "LeaseEnded").withArgs(f.leaseId, EndReason.InsufficientFunds, f.other.address, f.start + HOUR + 1n);
+      await expect(tx).to.emit(f.nft, "UpdateUser").withArgs(f.assetId, ethers.ZeroAddress, 0n);
+      const l = await f.escrow.leaseOf(f.leaseId);
+      expect([l.endTime, l.endReason, l.balance]).to.deep.equal([f.start + HOUR + 1n, BigInt(EndReason.InsufficientFunds), 2n * FULL_HOUR]);
+    });
+
+    it("is refused again once a top-up covers the next hour", async function () {
+      const f = await loadFixture(twoHoursFixture);
+      await at(f.start + HOUR + 1n);
+      await f.escrow.connect(f.other).topUp(f.leaseId, FULL_HOUR);
+      await at(f.start + HOUR + 2n);
+      await expect(f.escrow.connect(f.other).closeUnderfunded(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseNotUnderfunded")
+        .withArgs(f.leaseId, 3n * FULL_HOUR, fullUse(2n * HOUR + 2n));
+    });
+
+    it("reverts LeaseNotUnderfunded for a lease funded for its whole time, with the requirement capped at the end", async function () {
+      const f = await loadFixture(openFixture);
+      await at(f.end - 1n);
+      await expect(f.escrow.connect(f.other).closeUnderfunded(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseNotUnderfunded")
+        .withArgs(f.leaseId, DEPOSIT, fullUse(DURATION));
+    });
+
+    it("reverts LeaseExpired at the end time, LeaseAlreadyEnded after an end and UnknownLease", async function () {
+      const f = await loadFixture(twoHoursFixture);
+      await expect(f.escrow.closeUnderfunded(4n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(4n);
+      await f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
+      await expect(f.escrow.closeUnderfunded(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyEnded")
+        .withArgs(f.leaseId, EndReason.TerminatedByProvider);
+      const g = await loadFixture(twoHoursFixture);
+      await at(g.start + DAY);
+      await expect(g.escrow.closeUnderfunded(g.leaseId)).to.be.revertedWithCustomError(g.escrow, "LeaseExpired").withArgs(g.leaseId, g.start + DAY);
+    });
+
+    it("works while paused", async function () {
+      const f = await loadFixture(twoHoursFixture);
+      await f.escrow.connect(f.pauser).pause();
+      await at(f.start + 2n * HOUR);
+      await expect(f.escrow.connect(f.other).closeUnderfunded(f.leaseId))
+        .to.emit(f.escrow, "LeaseEnded")
+        .withArgs(f.leaseId, EndReason.InsufficientFunds, f.other.address, f.start + 2n * HOUR);
+    });
+  });
+
+  // ------------------------------------------------------------------ disputes
+
+  describe("dispute", function () {
+    it("takes the bill's increase up to the named point from the balance and holds it for the arbiter", async function () {
+      const f = await loadFixture(meteredFixture);
+      const p = (await f.keeper.proofs(f.leaseId, undefined, true))!;
+      const disputedAt = f.r2 + 60n;
+      await at(disputedAt);
+      const tx = f.escrow.connect(f.lessee).dispute(f.leaseId, p.start, p.point);
+      await expect(tx).to.emit(f.escrow, "DisputeRaised").withArgs(f.leaseId, FIRST_BILL, f.r2, disputedAt + ARBITER_TIMEOUT);
+      await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.lessee, f.provider], [0n, 0n, 0n]);
+      const l = await f.escrow.leaseOf(f.leaseId);
+      expect([l.disputed, l.billed, l.balance, l.disputeDeadline, l.startMetered]).to.deep.equal([
+        FIRST_BILL,
+        FIRST_BILL,
+        DEPOSIT - FIRST_BILL,
+        disputedAt + ARBITER_TIMEOUT,
+        true,
+      ]);
+      expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([DEPOSIT, 0n, 0n, DEPOSIT]);
+      expect(await f.escrow.withdrawable(f.provider.address, f.token)).to.equal(0n);
+      await expectSolvent(f.escrow, f.usdc, f.accounts);
+    });
+
+    it("returns the amount held", async function () {
+      const f = await loadFixture(meteredFixture);
+      const p = (await f.keeper.proofs(f.leaseId, undefined, true))!;
+      expect(await f.escrow.connect(f.lessee).dispute.staticCall(f.leaseId, p.start, p.point)).to.equal(FIRST_BILL);
+    });
+
+    it("disputes readings of any age, also those already billable", async function () {
+      const f = await loadFixture(meteredFixture);
+      await time.increaseTo(f.billableAt + DAY);
+      await expect(f.keeper.dispute(f.leaseId, f.lessee)).to.emit(f.escrow, "DisputeRaised").withArgs(f.leaseId, FIRST_BILL, f.r2, anyUint);
+    });
+
+    it("leaves nothing for settle at the disputed point; later readings settle the rest", async function () {
+      const f = await loadFixture(disputedFixture);
+      await at(f.billableAt);
+      await expect(f.escrow.settle(f.leaseId, ABSENT_BOUNDARY, await readingAt(f, f.r2)))
+        .to.be.revertedWithCustomError(f.escrow, "NothingToSettle")
+        .withArgs(f.leaseId, FIRST_BILL, FIRST_BILL);
+      const r4 = f.start + 36n * HOUR;
+      await f.meters.useAt(r4, 10_000n, 10_000n);
+      await at(r4 + DAY);
+      await expect(f.keeper.settle(f.leaseId, f.other, r4 + DAY))
+        .to.emit(f.escrow, "LeaseSettled")
+        .withArgs(f.leaseId, f.provider.address, r4, anyBill, 720n * USDC);
+    });
+
+    it("reverts NotLessee, DisputeAlreadyOpen, StartMeterRequired and UnknownLease, changing nothing", async function () {
+      const f = await loadFixture(disputedFixture);
+      const r4 = f.start + 36n * HOUR;
+      await f.meters.useAt(r4, 10_000n, 10_000n);
+      const point = await readingAt(f, r4);
+      const before = await stateOf(f);
+      await expect(f.escrow.connect(f.other).dispute(f.leaseId, ABSENT_BOUNDARY, point))
+        .to.be.revertedWithCustomError(f.escrow, "NotLessee")
+        .withArgs(f.leaseId, f.other.address);
+      await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, ABSENT_BOUNDARY, point))
+        .to.be.revertedWithCustomError(f.escrow, "DisputeAlreadyOpen")
+        .withArgs(f.leaseId, FIRST_BILL);
+      await expect(f.escrow.connect(f.lessee).dispute(8n, ABSENT_BOUNDARY, point)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(8n);
+      expect(await stateOf(f)).to.deep.equal(before);
+      const g = await loadFixture(meteredFixture);
+      await expect(g.escrow.connect(g.lessee).dispute(g.leaseId, ABSENT_BOUNDARY, await readingAt(g, g.r2)))
+        .to.be.revertedWithCustomError(g.escrow, "StartMeterRequired")
+        .withArgs(g.leaseId);
+    });
+
+    it("reverts NothingToDispute when the bill up to the point is already charged, changing nothing", async function () {
+      const f = await loadFixture(settledFixture);
+      const before = await stateOf(f);
+      await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, ABSENT_BOUNDARY, await readingAt(f, f.r2)))
+        .to.be.revertedWithCustomError(f.escrow, "NothingToDispute")
+        .withArgs(f.leaseId, FIRST_BILL, FIRST_BILL);
+      expect(await stateOf(f)).to.deep.equal(before);
+    });
+
+    it("reverts NothingToDispute once the asset is burned, and LeaseAlreadyClosed after close", async function () {
+      const f = await loadFixture(meteredFixture);
+      await f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
+      const p = (await f.keeper.proofs(f.leaseId, undefined, true))!;
+      await f.nft.connect(f.provider).burn(f.assetId);
+      await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, p.start, p.point))
+        .to.be.revertedWithCustomError(f.escrow, "NothingToDispute")
+        .withArgs(f.leaseId, 0n, 0n);
+      await f.escrow.close(f.leaseId, ABSENT_BOUNDARY, ABSENT_BOUNDARY);
+      await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, p.start, p.point))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyClosed")
+        .withArgs(f.leaseId);
+    });
+
+    it("works while paused and after an early end", async function () {
+      const f = await loadFixture(meteredFixture);
+      await f.escrow.connect(f.lessee).endByLessee(f.leaseId);
+      await f.escrow.connect(f.pauser).pause();
+      await expect(f.keeper.dispute(f.leaseId, f.lessee)).to.emit(f.escrow, "DisputeRaised").withArgs(f.leaseId, FIRST_BILL, f.r2, anyUint);
+    });
+  });
+
+  describe("resolveDispute", function () {
+    it("splits the disputed amount: the lessee's share refunded, the rest credited to the NFT's owner", async function () {
+      const f = await loadFixture(disputedFixture);
+      const toLessee = 30n * USDC;
+      const tx = f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, toLessee);
+      await expect(tx).to.emit(f.escrow, "DisputeResolved").withArgs(f.leaseId, f.arbiter.address, toLessee, FIRST_BILL - toLessee, false);
+      await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.lessee, f.provider], [0n, 0n, 0n]);
+      expect(await f.escrow.withdrawable(f.lessee.address, f.token)).to.equal(toLessee);
+      expect(await f.escrow.withdrawable(f.provider.address, f.token)).to.equal(FIRST_BILL - toLessee);
+      const l = await f.escrow.leaseOf(f.leaseId);
+      expect([l.disputed, l.disputeDeadline, l.disputeRefunded, l.billed]).to.deep.equal([0n, 0n, toLessee, FIRST_BILL]);
+      expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([DEPOSIT, FIRST_BILL - toLessee, toLessee, DEPOSIT - FIRST_BILL]);
+      await expectSolvent(f.escrow, f.usdc, f.accounts);
+    });
+
+    for (const [name, share] of [
+      ["all to the lessee", FIRST_BILL],
+      ["all to the NFT's owner", 0n],
+    ] as const) {
+      it(`splits ${name}`, async function () {
+        const f = await loadFixture(disputedFixture);
+        await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, share))
+          .to.emit(f.escrow, "DisputeResolved")
+          .withArgs(f.leaseId, f.arbiter.address, share, FIRST_BILL - share, false);
+        expect(await f.escrow.withdrawable(f.lessee.address, f.token)).to.equal(share);
+        expect(await f.escrow.withdrawable(f.provider.address, f.token)).to.equal(FIRST_BILL - share);
+        await expectLeaseBalanced(f.escrow, f.leaseId);
+      });
+    }
+
+    it("reverts InvalidSplit, NoOpenDispute, UnknownLease and AccessControlUnauthorizedAccount, changing nothing", async function () {
+      const f = await loadFixture(disputedFixture);
+      const before = await stateOf(f);
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, FIRST_BILL + 1n))
+        .to.be.revertedWithCustomError(f.escrow, "InvalidSplit")
+        .withArgs(f.leaseId, FIRST_BILL + 1n, FIRST_BILL);
+      await expect(f.escrow.connect(f.other).resolveDispute(f.leaseId, 0n))
+        .to.be.revertedWithCustomError(f.escrow, "AccessControlUnauthorizedAccount")
+        .withArgs(f.other.address, await f.escrow.ARBITER_ROLE());
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(9n, 0n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(9n);
+      expect(await stateOf(f)).to.deep.equal(before);
+      await f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 0n);
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 0n)).to.be.revertedWithCustomError(f.escrow, "NoOpenDispute").withArgs(f.leaseId);
+    });
+
+    it("resolves one second before the deadline and reverts ArbiterTimeoutPassed at exactly the deadline", async function () {
+      const f = await loadFixture(disputedFixture);
+      await at(f.deadline - 1n);
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 1n)).to.emit(f.escrow, "DisputeResolved");
+      const g = await loadFixture(disputedFixture);
+      await time.increaseTo(g.deadline - 2n); // past the lease end: the NFT user right has lapsed
+      const before = await stateOf(g);
+      await at(g.deadline);
+      await expect(g.escrow.connect(g.arbiter).resolveDispute(g.leaseId, 1n))
+        .to.be.revertedWithCustomError(g.escrow, "ArbiterTimeoutPassed")
+        .withArgs(g.leaseId, g.deadline);
+      expect(await stateOf(g)).to.deep.equal(before);
+    });
+
+    it("credits the payee's share to the NFT's owner at resolution (after a sale, the buyer)", async function () {
+      const f = await loadFixture(disputedFixture);
+      await f.nft.connect(f.provider).transferFrom(f.provider.address, f.buyer.address, f.assetId);
+      await f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 20n * USDC);
+      expect(await f.escrow.withdrawable(f.buyer.address, f.token)).to.equal(100n * USDC);
+      expect(await f.escrow.withdrawable(f.provider.address, f.token)).to.equal(0n);
+    });
+
+    it("refunds the payee's share to the lessee when the asset was burned (nobody else can be paid)", async function () {
+      const f = await loadFixture(disputedFixture);
+      await f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
+      await f.nft.connect(f.provider).burn(f.assetId);
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 30n * USDC))
+        .to.emit(f.escrow, "DisputeResolved")
+        .withArgs(f.leaseId, f.arbiter.address, 30n * USDC, 90n * USDC, false);
+      expect(await f.escrow.withdrawable(f.lessee.address, f.token)).to.equal(FIRST_BILL);
+      expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([DEPOSIT, 0n, FIRST_BILL, DEPOSIT - FIRST_BILL]);
+      expect((await f.escrow.leaseOf(f.leaseId)).disputeRefunded).to.equal(FIRST_BILL);
+    });
+
+    it("works while paused", async function () {
+      const f = await loadFixture(disputedFixture);
+      await f.escrow.connect(f.pauser).pause();
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 0n)).to.emit(f.escrow, "DisputeResolved");
+    });
+  });
+
+  describe("resolveDisputeByTimeout", function () {
+    it("applies the default at exactly the deadline (anyone): the charge stands and is credited to the owner", async function () {
+      const f = await loadFixture(disputedFixture);
+      await time.increaseTo(f.deadline - 2n); // past the lease end: the NFT user right has lapsed
+      const before = await stateOf(f);
+      await at(f.deadline - 1n);
+      await expect(f.escrow.connect(f.other).resolveDisputeByTimeout(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "ArbiterTimeoutNotReached")
+        .withArgs(f.leaseId, f.deadline);
+      expect(await stateOf(f)).to.deep.equal(before);
+      await at(f.deadline);
+      await expect(f.escrow.connect(f.other).resolveDisputeByTimeout(f.leaseId))
+        .to.emit(f.escrow, "DisputeResolved")
+        .withArgs(f.leaseId, f.other.address, 0n, FIRST_BILL, true);
+      expect(await f.escrow.withdrawable(f.provider.address, f.token)).to.equal(FIRST_BILL);
+      expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([DEPOSIT, FIRST_BILL, 0n, DEPOSIT - FIRST_BILL]);
+    });
+
+    it("reverts NoOpenDispute and UnknownLease", async function () {
+      const f = await loadFixture(openFixture);
+      await expect(f.escrow.resolveDisputeByTimeout(f.leaseId)).to.be.revertedWithCustomError(f.escrow, "NoOpenDispute").withArgs(f.leaseId);
+      await expect(f.escrow.resolveDisputeByTimeout(0n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(0n);
+    });
+
+    it("refunds the lessee when the asset was burned, and works while paused", async function () {
+      const f = await loadFixture(disputedFixture);
+      await f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
+      await f.nft.connect(f.provider).burn(f.assetId);
+      await f.escrow.connect(f.pauser).pause();
+      await time.increaseTo(f.deadline);
+      await expect(f.escrow.resolveDisputeByTimeout(f.leaseId))
+        .to.emit(f.escrow, "DisputeResolved")
+        .withArgs(f.leaseId, f.admin.address, 0n, FIRST_BILL, true);
+      expect(await f.escrow.withdrawable(f.lessee.address, f.token)).to.equal(FIRST_BILL);
+      await expectLeaseBalanced(f.escrow, f.leaseId);
+    });
+  });
+
+  // ------------------------------------------------------------------ payouts and views
+
+  describe("withdraw", function () {
+    it("pays the caller's whole balance to the recipient it names", async function () {
+      const f = await loadFixture(settledFixture);
+      expect(await f.escrow.connect(f.provider).withdraw.staticCall(f.token, f.other.address)).to.equal(FIRST_BILL);
+      const tx = f.escrow.connect(f.provider).withdraw(f.token, f.other.address);
+      await expect(tx).to.emit(f.escrow, "Withdrawn").withArgs(f.provider.address, f.token, f.other.address, FIRST_BILL);
+      await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.other, f.provider], [-FIRST_BILL, FIRST_BILL, 0n]);
+      expect(await f.escrow.withdrawable(f.provider.address, f.token)).to.equal(0n);
+      await expectSolvent(f.escrow, f.usdc, f.accounts);
+    });
+
+    it("pays nothing, emits nothing and returns 0 for a zero balance", async function () {
+      const f = await loadFixture(settledFixture);
+      expect(await f.escrow.connect(f.lessee).withdraw.staticCall(f.token, f.lessee.address)).to.equal(0n);
+      const tx = f.escrow.connect(f.lessee).withdraw(f.token, f.lessee.address);
+      await expect(tx).not.to.emit(f.escrow, "Withdrawn");
+      await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.lessee], [0n, 0n]);
+    });
+
+    it("reverts ZeroAddress for the zero recipient, changing nothing", async function () {
+      const f = await loadFixture(settledFixture);
+      const before = await stateOf(f);
+      await expect(f.escrow.connect(f.provider).withdraw(f.token, ethers.ZeroAddress)).to.be.revertedWithCustomError(f.escrow, "ZeroAddress");
+      expect(await stateOf(f)).to.deep.equal(before);
+    });
+
+    it("works while paused", async function () {
+      const f = await loadFixture(settledFixture);
+      await f.escrow.connect(f.pauser).pause();
+      await expect(f.escrow.connect(f.provider).withdraw(f.token, f.provider.address)).to.changeTokenBalances(f.usdc, [f.provider], [FIRST_BILL]);
+    });
+  });
+
+  describe("leaseOf / accountingOf / leaseCount", function () {
+    it("revert UnknownLease for id 0 and for an id not yet opened", async function () {
+      const f = await loadFixture(openFixture);
+      expect(await f.escrow.leaseCount()).to.equal(1n);
+      for (const id of [0n, 2n]) {
+        await expect(f.escrow.leaseOf(id)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(id);
+        await expect(f.escrow.accountingOf(id)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(id);
+      }
+    });
+  });
+
+  describe("minimumDeposit", function () {
+    it("is one hour of full use under the current terms, zero without terms, and reverts for an unknown asset", async function () {
+      const f = await loadFixture(termsFixture);
+      expect(await f.escrow.minimumDeposit(f.assetId)).to.equal(FULL_HOUR);
+      await f.escrow.connect(f.provider).removeLeaseTerms(f.assetId);
+      expect(await f.escrow.minimumDeposit(f.assetId)).to.equal(0n);
+      await expect(f.escrow.minimumDeposit(99n)).to.be.revertedWithCustomError(f.nft, "ERC721NonexistentToken").withArgs(99n);
+    });
+  });
+
+  describe("unfinishedLeasesOf", function () {
+    it("counts the asset's leases until closed with every dispute resolved, naming their token or MIXED_TOKENS", async function () {
+      const f = await loadFixture(termsFixture);
+      const { escrow, assetId, token } = f;
+      const usdt = await new MockUSDC__factory(f.admin).deploy();
+      const other = await usdt.getAddress();
+      await escrow.setTokenAllowed(other, true);
+      await usdt.mint(f.other.address, 100_000n * USDC);
+      await usdt.connect(f.other).approve(await escrow.getAddress(), ethers.MaxUint256);
+      expect(await escrow.unfinishedLeasesOf(assetId)).to.deep.equal([0n, ethers.ZeroAddress]);
+      await escrow.connect(f.lessee).openLease(assetId, 1, DAY, DEPOSIT); // lease 1, USDC
+      expect(await escrow.unfinishedLeasesOf(assetId)).to.deep.equal([1n, token]);
+      await escrow.connect(f.provider).terminateByProvider(1n);
+      await escrow.connect(f.provider).setLeaseTerms(assetId, termsFor(other, TERMS_OVERRIDES));
+      await escrow.connect(f.other).openLease(assetId, 2, DAY, DEPOSIT); // lease 2, the other token
+      expect(await escrow.unfinishedLeasesOf(assetId)).to.deep.equal([2n, await escrow.MIXED_TOKENS()]);
+      await time.increase(8n * DAY);
+      await escrow.close(1n, ABSENT_BOUNDARY, ABSENT_BOUNDARY);
+      expect(await escrow.unfinishedLeasesOf(assetId)).to.deep.equal([1n, await escrow.MIXED_TOKENS()]);
+      await escrow.close(2n, ABSENT_BOUNDARY, ABSENT_BOUNDARY);
+      expect(await escrow.unfinishedLeasesOf(assetId)).to.deep.equal([0n, ethers.ZeroAddress]);
+      expect(await escrow.unfinishedLeasesOf(2n)).to.deep.equal([0n, ethers.ZeroAddress]);
+    });
+  });
+
+  describe("isTokenAllowed", function () {
+    it("reads the allowlist flag", async function () {
+      const f = await loadFixture(termsFixture);
+      expect(await f.escrow.isTokenAllowed(f.token)).to.equal(true);
+      expect(await f.escrow.isTokenAllowed(f.other.address)).to.equal(false);
+    });
+  });
 });
+
+/** Any value (a time or bill a test is not about). */
+function anyUint() {
+  return true;
+}
 
 /** Any LeaseBill (for tests about who is credited, not how much is billed). */
 function anyBill() {
