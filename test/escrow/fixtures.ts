@@ -31,7 +31,18 @@ export const TERMS_OVERRIDES = { slaAvailabilityBps: 0 } as const;
 
 /** USDC allowlisted, terms v1 published, lessee and `other` funded (100,000 USDC) and approved. */
 export async function termsFixture() {
-  const core = await deployCore();
+  return withTerms(await deployCore());
+}
+
+/** As `termsFixture`, on an escrow whose readings are billable 60 s after acceptance (the oracle's skew). */
+export async function shortWindowTermsFixture() {
+  return withTerms(await deployCore({ disputeWindowSeconds: SHORT_WINDOW }));
+}
+
+/** The dispute window of `shortWindowTermsFixture`: a reading stamped t may be accepted at t − 60 and billed at t. */
+export const SHORT_WINDOW = 60n;
+
+async function withTerms(core: Awaited<ReturnType<typeof deployCore>>) {
   const { admin, escrow, provider, lessee, other, assetId } = core;
   const usdc = await new MockUSDC__factory(admin).deploy();
   const token = await usdc.getAddress();
@@ -48,7 +59,7 @@ export async function termsFixture() {
   return { ...core, usdc, token, buyer, accounts, terms };
 }
 
-export type TermsFixture = Awaited<ReturnType<typeof termsFixture>>;
+export type TermsFixture = Awaited<ReturnType<typeof withTerms>>;
 
 /**
  * Posts the asset's first reading, stamped `start` and accepted 10 s before it, then opens a lease at
