@@ -83,7 +83,13 @@ describe("SettlementEscrow", function () {
       expect(await escrow.FINAL_READING_GRACE_SECONDS()).to.equal(7n * DAY);
       expect(await escrow.MIXED_TOKENS()).to.equal("0x0000000000000000000000000000000000000001");
       expect(await escrow.hasRole(await escrow.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
-      const fresh = await new SettlementEscrow__factory(admin).deploy(admin.address, await nft.getAddress(), await oracle.getAddress(), 5, 6);
+      const fresh = await new SettlementEscrow__factory(admin).deploy(
+        admin.address,
+        await nft.getAddress(),
+        await oracle.getAddress(),
+        5,
+        6,
+      );
       expect(await fresh.leaseCount()).to.equal(0n);
       for (const role of [await fresh.TOKEN_ADMIN_ROLE(), await fresh.ARBITER_ROLE(), await fresh.PAUSER_ROLE()]) {
         expect(await fresh.hasRole(role, admin.address)).to.equal(false);
@@ -107,7 +113,9 @@ describe("SettlementEscrow", function () {
   describe("setTokenAllowed", function () {
     it("removes and re-adds a token, emitting TokenAllowlistUpdated each time", async function () {
       const { escrow, token } = await loadFixture(termsFixture);
-      await expect(escrow.setTokenAllowed(token, false)).to.emit(escrow, "TokenAllowlistUpdated").withArgs(token, false);
+      await expect(escrow.setTokenAllowed(token, false))
+        .to.emit(escrow, "TokenAllowlistUpdated")
+        .withArgs(token, false);
       expect(await escrow.isTokenAllowed(token)).to.equal(false);
       await expect(escrow.setTokenAllowed(token, true)).to.emit(escrow, "TokenAllowlistUpdated").withArgs(token, true);
       expect(await escrow.isTokenAllowed(token)).to.equal(true);
@@ -115,11 +123,16 @@ describe("SettlementEscrow", function () {
 
     it("reverts TokenAllowlistUnchanged for a no-op either way and ZeroAddress for the zero token", async function () {
       const { escrow, token, other } = await loadFixture(termsFixture);
-      await expect(escrow.setTokenAllowed(token, true)).to.be.revertedWithCustomError(escrow, "TokenAllowlistUnchanged").withArgs(token, true);
+      await expect(escrow.setTokenAllowed(token, true))
+        .to.be.revertedWithCustomError(escrow, "TokenAllowlistUnchanged")
+        .withArgs(token, true);
       await expect(escrow.setTokenAllowed(other.address, false))
         .to.be.revertedWithCustomError(escrow, "TokenAllowlistUnchanged")
         .withArgs(other.address, false);
-      await expect(escrow.setTokenAllowed(ethers.ZeroAddress, true)).to.be.revertedWithCustomError(escrow, "ZeroAddress");
+      await expect(escrow.setTokenAllowed(ethers.ZeroAddress, true)).to.be.revertedWithCustomError(
+        escrow,
+        "ZeroAddress",
+      );
       expect(await escrow.isTokenAllowed(token)).to.equal(true);
       expect(await escrow.isTokenAllowed(ethers.ZeroAddress)).to.equal(false);
     });
@@ -175,7 +188,11 @@ describe("SettlementEscrow", function () {
   describe("setLeaseTerms", function () {
     it("publishes a new version: LeaseTermsSet, current version, leaseTermsOf; the old version stays readable", async function () {
       const { escrow, provider, token, assetId } = await loadFixture(termsFixture);
-      const t = termsFor(token, { usagePricePerBusyGpuHour: 5n * USDC, energyPricePerKWh: 300_000n, earlyEndAllowed: false });
+      const t = termsFor(token, {
+        usagePricePerBusyGpuHour: 5n * USDC,
+        energyPricePerKWh: 300_000n,
+        earlyEndAllowed: false,
+      });
       await expect(escrow.connect(provider).setLeaseTerms(assetId, t))
         .to.emit(escrow, "LeaseTermsSet")
         .withArgs(assetId, 2, provider.address, termsArgs(t));
@@ -211,7 +228,9 @@ describe("SettlementEscrow", function () {
     it("reverts TokenNotAllowed, InvalidDurationBounds, InvalidSlaTarget and LeaseTermsUnchanged, leaving the terms unchanged", async function () {
       const { escrow, provider, token, other, assetId } = await loadFixture(termsFixture);
       const p = escrow.connect(provider);
-      await expect(p.setLeaseTerms(assetId, termsFor(other.address))).to.be.revertedWithCustomError(escrow, "TokenNotAllowed").withArgs(other.address);
+      await expect(p.setLeaseTerms(assetId, termsFor(other.address)))
+        .to.be.revertedWithCustomError(escrow, "TokenNotAllowed")
+        .withArgs(other.address);
       await expect(p.setLeaseTerms(assetId, termsFor(token, { minDurationSeconds: 0 })))
         .to.be.revertedWithCustomError(escrow, "InvalidDurationBounds")
         .withArgs(0, MAX_DURATION);
@@ -245,7 +264,11 @@ describe("SettlementEscrow", function () {
       // The widest values that fit are accepted.
       await p.setLeaseTerms(
         assetId,
-        termsFor(token, { reservationPricePerGpuHour: 2n ** 96n - 1n, energyPricePerKWh: 2n ** 72n - 1n, maxDurationSeconds: 2n ** 32n - 1n }),
+        termsFor(token, {
+          reservationPricePerGpuHour: 2n ** 96n - 1n,
+          energyPricePerKWh: 2n ** 72n - 1n,
+          maxDurationSeconds: 2n ** 32n - 1n,
+        }),
       );
       expect(await escrow.currentTermsVersion(assetId)).to.equal(2);
     });
@@ -262,7 +285,9 @@ describe("SettlementEscrow", function () {
       const { escrow, provider, token, assetId } = await loadFixture(termsFixture);
       await escrow.connect(provider).removeLeaseTerms(assetId);
       const t = termsFor(token, TERMS_OVERRIDES);
-      await expect(escrow.connect(provider).setLeaseTerms(assetId, t)).to.emit(escrow, "LeaseTermsSet").withArgs(assetId, 2, provider.address, termsArgs(t));
+      await expect(escrow.connect(provider).setLeaseTerms(assetId, t))
+        .to.emit(escrow, "LeaseTermsSet")
+        .withArgs(assetId, 2, provider.address, termsArgs(t));
       expect(await escrow.currentTermsVersion(assetId)).to.equal(2);
     });
 
@@ -278,7 +303,9 @@ describe("SettlementEscrow", function () {
   describe("removeLeaseTerms", function () {
     it("withdraws the terms: LeaseTermsRemoved, version 0, leaseTermsOf all zero; the version stays readable", async function () {
       const { escrow, provider, token, assetId } = await loadFixture(termsFixture);
-      await expect(escrow.connect(provider).removeLeaseTerms(assetId)).to.emit(escrow, "LeaseTermsRemoved").withArgs(assetId, provider.address);
+      await expect(escrow.connect(provider).removeLeaseTerms(assetId))
+        .to.emit(escrow, "LeaseTermsRemoved")
+        .withArgs(assetId, provider.address);
       expect(await escrow.currentTermsVersion(assetId)).to.equal(0);
       expect((await escrow.leaseTermsOf(assetId)).token).to.equal(ethers.ZeroAddress);
       expect((await escrow.leaseTermsAt(assetId, 1)).token).to.equal(token);
@@ -291,7 +318,9 @@ describe("SettlementEscrow", function () {
         .withArgs(assetId, other.address);
       expect(await escrow.currentTermsVersion(assetId)).to.equal(1);
       await escrow.connect(provider).removeLeaseTerms(assetId);
-      await expect(escrow.connect(provider).removeLeaseTerms(assetId)).to.be.revertedWithCustomError(escrow, "NoLeaseTerms").withArgs(assetId);
+      await expect(escrow.connect(provider).removeLeaseTerms(assetId))
+        .to.be.revertedWithCustomError(escrow, "NoLeaseTerms")
+        .withArgs(assetId);
     });
   });
 
@@ -313,14 +342,31 @@ describe("SettlementEscrow", function () {
       const start = BigInt(await time.latest()) + 50n;
       await at(start);
       const tx = escrow.connect(lessee).openLease(assetId, 1, DURATION, DEPOSIT);
-      await expect(tx).to.emit(escrow, "LeaseOpened").withArgs(1n, assetId, lessee.address, token, 1, start, start + DURATION, DEPOSIT);
+      await expect(tx)
+        .to.emit(escrow, "LeaseOpened")
+        .withArgs(1n, assetId, lessee.address, token, 1, start, start + DURATION, DEPOSIT);
       await expect(tx).to.changeTokenBalances(usdc, [lessee, escrow], [-DEPOSIT, DEPOSIT]);
-      await expect(tx).to.emit(nft, "UpdateUser").withArgs(assetId, lessee.address, start + DURATION);
+      await expect(tx)
+        .to.emit(nft, "UpdateUser")
+        .withArgs(assetId, lessee.address, start + DURATION);
       expect(await nft.userOf(assetId)).to.equal(lessee.address);
       expect(await nft.userExpires(assetId)).to.equal(start + DURATION);
       const l = await escrow.leaseOf(1n);
-      expect([l.lessee, l.startTime, l.endTime, l.endReason, l.closed]).to.deep.equal([lessee.address, start, start + DURATION, BigInt(EndReason.None), false]);
-      expect([l.assetId, l.termsVersion, l.balance, l.billed, l.startMetered, l.deposited]).to.deep.equal([assetId, 1n, DEPOSIT, 0n, false, DEPOSIT]);
+      expect([l.lessee, l.startTime, l.endTime, l.endReason, l.closed]).to.deep.equal([
+        lessee.address,
+        start,
+        start + DURATION,
+        BigInt(EndReason.None),
+        false,
+      ]);
+      expect([l.assetId, l.termsVersion, l.balance, l.billed, l.startMetered, l.deposited]).to.deep.equal([
+        assetId,
+        1n,
+        DEPOSIT,
+        0n,
+        false,
+        DEPOSIT,
+      ]);
       expect([l.disputed, l.disputeRefunded, l.disputeDeadline]).to.deep.equal([0n, 0n, 0n]);
       expect(await escrow.accountingOf(1n)).to.deep.equal([DEPOSIT, 0n, 0n, DEPOSIT]);
       expect(await escrow.leaseCount()).to.equal(1n);
@@ -331,9 +377,15 @@ describe("SettlementEscrow", function () {
     it("opens with the minimum duration and deposit, and with the maximum duration", async function () {
       const f = await loadFixture(termsFixture);
       expect(await f.escrow.minimumDeposit(f.assetId)).to.equal(FULL_HOUR);
-      await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 1, MIN_DURATION, FULL_HOUR)).to.emit(f.escrow, "LeaseOpened");
+      await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 1, MIN_DURATION, FULL_HOUR)).to.emit(
+        f.escrow,
+        "LeaseOpened",
+      );
       await time.increase(MIN_DURATION);
-      await expect(f.escrow.connect(f.other).openLease(f.assetId, 1, MAX_DURATION, FULL_HOUR)).to.emit(f.escrow, "LeaseOpened");
+      await expect(f.escrow.connect(f.other).openLease(f.assetId, 1, MAX_DURATION, FULL_HOUR)).to.emit(
+        f.escrow,
+        "LeaseOpened",
+      );
     });
 
     it("reverts TermsVersionMismatch unless the agreed version is the current one, changing nothing", async function () {
@@ -354,7 +406,9 @@ describe("SettlementEscrow", function () {
       await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 1, DURATION, DEPOSIT))
         .to.be.revertedWithCustomError(f.escrow, "NoLeaseTerms")
         .withArgs(f.assetId);
-      await expect(f.escrow.connect(f.lessee).openLease(99n, 0, DURATION, DEPOSIT)).to.be.revertedWithCustomError(f.escrow, "NoLeaseTerms").withArgs(99n);
+      await expect(f.escrow.connect(f.lessee).openLease(99n, 0, DURATION, DEPOSIT))
+        .to.be.revertedWithCustomError(f.escrow, "NoLeaseTerms")
+        .withArgs(99n);
       expect(await stateOf(f)).to.deep.equal(before);
     });
 
@@ -401,9 +455,13 @@ describe("SettlementEscrow", function () {
         .to.be.revertedWithCustomError(f.escrow, "DepositTooLow")
         .withArgs(FULL_HOUR - 1n, FULL_HOUR);
       expect(await stateOf(f)).to.deep.equal(before);
-      await f.escrow.connect(f.provider).setLeaseTerms(f.assetId, termsFor(f.token, { reservationPricePerGpuHour: 0, usagePricePerBusyGpuHour: 0 }));
+      await f.escrow
+        .connect(f.provider)
+        .setLeaseTerms(f.assetId, termsFor(f.token, { reservationPricePerGpuHour: 0, usagePricePerBusyGpuHour: 0 }));
       expect(await f.escrow.minimumDeposit(f.assetId)).to.equal(0n);
-      await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 2, DURATION, 0n)).to.be.revertedWithCustomError(f.escrow, "DepositTooLow").withArgs(0n, 0n);
+      await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 2, DURATION, 0n))
+        .to.be.revertedWithCustomError(f.escrow, "DepositTooLow")
+        .withArgs(0n, 0n);
       await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 2, DURATION, 1n)).to.emit(f.escrow, "LeaseOpened");
     });
 
@@ -430,7 +488,10 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(termsFixture);
       await f.escrow.connect(f.pauser).pause();
       const before = await stateOf(f);
-      await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 1, DURATION, DEPOSIT)).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+      await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 1, DURATION, DEPOSIT)).to.be.revertedWithCustomError(
+        f.escrow,
+        "EnforcedPause",
+      );
       expect(await stateOf(f)).to.deep.equal(before);
     });
   });
@@ -449,7 +510,9 @@ describe("SettlementEscrow", function () {
       const start = BigInt(await time.latest()) + 5n;
       await at(start);
       const tx = escrow.connect(lessee).openLeaseWithPermit(assetId, 1, DURATION, DEPOSIT, p.deadline, p.v, p.r, p.s);
-      await expect(tx).to.emit(escrow, "LeaseOpened").withArgs(1n, assetId, lessee.address, f.token, 1, start, start + DURATION, DEPOSIT);
+      await expect(tx)
+        .to.emit(escrow, "LeaseOpened")
+        .withArgs(1n, assetId, lessee.address, f.token, 1, start, start + DURATION, DEPOSIT);
       await expect(tx).to.changeTokenBalances(usdc, [lessee, escrow], [-DEPOSIT, DEPOSIT]);
       expect(await usdc.nonces(lessee.address)).to.equal(1n);
       expect(await usdc.allowance(lessee.address, await escrow.getAddress())).to.equal(0n);
@@ -460,11 +523,9 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(permitFixture);
       const { escrow, usdc, lessee, other, assetId, p } = f;
       await usdc.connect(other).permit(lessee.address, await escrow.getAddress(), DEPOSIT, p.deadline, p.v, p.r, p.s);
-      await expect(escrow.connect(lessee).openLeaseWithPermit(assetId, 1, DURATION, DEPOSIT, p.deadline, p.v, p.r, p.s)).to.changeTokenBalances(
-        usdc,
-        [lessee, escrow],
-        [-DEPOSIT, DEPOSIT],
-      );
+      await expect(
+        escrow.connect(lessee).openLeaseWithPermit(assetId, 1, DURATION, DEPOSIT, p.deadline, p.v, p.r, p.s),
+      ).to.changeTokenBalances(usdc, [lessee, escrow], [-DEPOSIT, DEPOSIT]);
     });
 
     it("reverts PermitFailed when the permit fails (bad signature, expired) and the allowance is short, changing nothing", async function () {
@@ -475,7 +536,9 @@ describe("SettlementEscrow", function () {
       const wrongNonce = await signPermit(usdc, lessee, await escrow.getAddress(), DEPOSIT, 2n ** 40n, 5n);
       const expired = await signPermit(usdc, lessee, await escrow.getAddress(), DEPOSIT, BigInt(await time.latest()));
       for (const p of [wrongNonce, expired]) {
-        await expect(escrow.connect(lessee).openLeaseWithPermit(assetId, 1, DURATION, DEPOSIT, p.deadline, p.v, p.r, p.s))
+        await expect(
+          escrow.connect(lessee).openLeaseWithPermit(assetId, 1, DURATION, DEPOSIT, p.deadline, p.v, p.r, p.s),
+        )
           .to.be.revertedWithCustomError(escrow, "PermitFailed")
           .withArgs(f.token, DEPOSIT - 1n, DEPOSIT);
       }
@@ -503,7 +566,9 @@ describe("SettlementEscrow", function () {
     it("reverts the open's own checks (here DurationOutOfBounds) with the permit rolled back", async function () {
       const f = await loadFixture(permitFixture);
       const { escrow, usdc, lessee, assetId, p } = f;
-      await expect(escrow.connect(lessee).openLeaseWithPermit(assetId, 1, MAX_DURATION + 1n, DEPOSIT, p.deadline, p.v, p.r, p.s))
+      await expect(
+        escrow.connect(lessee).openLeaseWithPermit(assetId, 1, MAX_DURATION + 1n, DEPOSIT, p.deadline, p.v, p.r, p.s),
+      )
         .to.be.revertedWithCustomError(escrow, "DurationOutOfBounds")
         .withArgs(MAX_DURATION + 1n, MIN_DURATION, MAX_DURATION);
       expect(await usdc.nonces(lessee.address)).to.equal(0n);
@@ -513,10 +578,9 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(permitFixture);
       const { escrow, usdc, lessee, pauser, assetId, p } = f;
       await escrow.connect(pauser).pause();
-      await expect(escrow.connect(lessee).openLeaseWithPermit(assetId, 1, DURATION, DEPOSIT, p.deadline, p.v, p.r, p.s)).to.be.revertedWithCustomError(
-        escrow,
-        "EnforcedPause",
-      );
+      await expect(
+        escrow.connect(lessee).openLeaseWithPermit(assetId, 1, DURATION, DEPOSIT, p.deadline, p.v, p.r, p.s),
+      ).to.be.revertedWithCustomError(escrow, "EnforcedPause");
       expect(await usdc.nonces(lessee.address)).to.equal(0n);
       expect(await escrow.leaseCount()).to.equal(0n);
     });
@@ -527,7 +591,9 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(openFixture);
       const { escrow, usdc, other, leaseId } = f;
       const tx = escrow.connect(other).topUp(leaseId, 100n * USDC);
-      await expect(tx).to.emit(escrow, "LeaseToppedUp").withArgs(leaseId, other.address, 100n * USDC);
+      await expect(tx)
+        .to.emit(escrow, "LeaseToppedUp")
+        .withArgs(leaseId, other.address, 100n * USDC);
       await expect(tx).to.changeTokenBalances(usdc, [other, escrow], [-100n * USDC, 100n * USDC]);
       const l = await escrow.leaseOf(leaseId);
       expect([l.deposited, l.balance]).to.deep.equal([DEPOSIT + 100n * USDC, DEPOSIT + 100n * USDC]);
@@ -538,11 +604,21 @@ describe("SettlementEscrow", function () {
     it("reverts ZeroAmount, UnknownLease and EnforcedPause, changing nothing", async function () {
       const f = await loadFixture(openFixture);
       const before = await stateOf(f);
-      await expect(f.escrow.connect(f.other).topUp(f.leaseId, 0n)).to.be.revertedWithCustomError(f.escrow, "ZeroAmount");
-      await expect(f.escrow.connect(f.other).topUp(99n, 1n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(99n);
-      await expect(f.escrow.connect(f.other).topUp(0n, 1n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(0n);
+      await expect(f.escrow.connect(f.other).topUp(f.leaseId, 0n)).to.be.revertedWithCustomError(
+        f.escrow,
+        "ZeroAmount",
+      );
+      await expect(f.escrow.connect(f.other).topUp(99n, 1n))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(99n);
+      await expect(f.escrow.connect(f.other).topUp(0n, 1n))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(0n);
       await f.escrow.connect(f.pauser).pause();
-      await expect(f.escrow.connect(f.other).topUp(f.leaseId, 1n)).to.be.revertedWithCustomError(f.escrow, "EnforcedPause");
+      await expect(f.escrow.connect(f.other).topUp(f.leaseId, 1n)).to.be.revertedWithCustomError(
+        f.escrow,
+        "EnforcedPause",
+      );
       await f.escrow.connect(f.pauser).unpause();
       expect(await stateOf(f)).to.deep.equal(before);
     });
@@ -550,7 +626,9 @@ describe("SettlementEscrow", function () {
     it("reverts LeaseExpired from the end time on and LeaseAlreadyEnded after an early end", async function () {
       const f = await loadFixture(openFixture);
       await at(f.end);
-      await expect(f.escrow.connect(f.other).topUp(f.leaseId, 1n)).to.be.revertedWithCustomError(f.escrow, "LeaseExpired").withArgs(f.leaseId, f.end);
+      await expect(f.escrow.connect(f.other).topUp(f.leaseId, 1n))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseExpired")
+        .withArgs(f.leaseId, f.end);
       const g = await loadFixture(openFixture);
       await g.escrow.connect(g.provider).terminateByProvider(g.leaseId);
       await expect(g.escrow.connect(g.other).topUp(g.leaseId, 1n))
@@ -582,12 +660,18 @@ describe("SettlementEscrow", function () {
       expect(billArgs(bill)).to.deep.equal([6n * HOUR, 833n, 96n * USDC, 24n * USDC, 0n, 0n, FIRST_BILL]);
       await at(f.billableAt);
       const tx = escrow.connect(other).settle(leaseId, p.start, p.point);
-      await expect(tx).to.emit(escrow, "LeaseSettled").withArgs(leaseId, provider.address, r2, billArgs(bill), FIRST_BILL);
+      await expect(tx)
+        .to.emit(escrow, "LeaseSettled")
+        .withArgs(leaseId, provider.address, r2, billArgs(bill), FIRST_BILL);
       await expect(tx).to.changeTokenBalances(usdc, [escrow, provider, f.lessee], [0n, 0n, 0n]);
       expect(await escrow.withdrawable(provider.address, f.token)).to.equal(FIRST_BILL);
       const l = await escrow.leaseOf(leaseId);
       expect([l.billed, l.balance, l.startMetered]).to.deep.equal([FIRST_BILL, DEPOSIT - FIRST_BILL, true]);
-      expect([l.startBusyGpuSeconds, l.startAvailableGpuSeconds, l.startEnergyJ]).to.deep.equal([1_000n, 5_000n, 1_000_000n]);
+      expect([l.startBusyGpuSeconds, l.startAvailableGpuSeconds, l.startEnergyJ]).to.deep.equal([
+        1_000n,
+        5_000n,
+        1_000_000n,
+      ]);
       expect(await escrow.accountingOf(leaseId)).to.deep.equal([DEPOSIT, FIRST_BILL, 0n, DEPOSIT - FIRST_BILL]);
       await expectSolvent(escrow, usdc, f.accounts);
     });
@@ -662,9 +746,15 @@ describe("SettlementEscrow", function () {
       const otherAsset = await readingAt(f, f.r2 + 100n, 2n);
       const before = await stateOf(f);
       await at(f.billableAt + 200n);
-      await expect(escrow.settle(leaseId, p.start, tampered)).to.be.revertedWithCustomError(oracle, "InvalidReadingProof").withArgs(2);
-      await expect(escrow.settle(leaseId, p.start, unknown)).to.be.revertedWithCustomError(oracle, "UnknownBatch").withArgs(9);
-      await expect(escrow.settle(leaseId, p.start, otherAsset)).to.be.revertedWithCustomError(oracle, "ReadingOfOtherAsset").withArgs(1n, 2n);
+      await expect(escrow.settle(leaseId, p.start, tampered))
+        .to.be.revertedWithCustomError(oracle, "InvalidReadingProof")
+        .withArgs(2);
+      await expect(escrow.settle(leaseId, p.start, unknown))
+        .to.be.revertedWithCustomError(oracle, "UnknownBatch")
+        .withArgs(9);
+      await expect(escrow.settle(leaseId, p.start, otherAsset))
+        .to.be.revertedWithCustomError(oracle, "ReadingOfOtherAsset")
+        .withArgs(1n, 2n);
       expect(await stateOf(f)).to.deep.equal(before);
     });
 
@@ -708,7 +798,9 @@ describe("SettlementEscrow", function () {
 
     it("bills energy at the terms' price per kWh", async function () {
       const f = await loadFixture(termsFixture);
-      await f.escrow.connect(f.provider).setLeaseTerms(f.assetId, termsFor(f.token, { ...TERMS_OVERRIDES, energyPricePerKWh: 300_000n }));
+      await f.escrow
+        .connect(f.provider)
+        .setLeaseTerms(f.assetId, termsFor(f.token, { ...TERMS_OVERRIDES, energyPricePerKWh: 300_000n }));
       const terms = await f.escrow.leaseTermsAt(f.assetId, 2);
       const start = BigInt(await time.latest()) + 100n;
       const leaseId = await openAt(f, start, DAY, 200n * USDC);
@@ -733,9 +825,19 @@ describe("SettlementEscrow", function () {
       await at(start + HOUR + DAY);
       await expect(f.keeper.settle(1n, undefined, start + HOUR + DAY))
         .to.emit(f.escrow, "LeaseSettled")
-        .withArgs(1n, f.provider.address, start + HOUR, [HOUR, 416n, 16n * USDC, 8n * USDC, 0n, 0n, 24n * USDC], 24n * USDC);
+        .withArgs(
+          1n,
+          f.provider.address,
+          start + HOUR,
+          [HOUR, 416n, 16n * USDC, 8n * USDC, 0n, 0n, 24n * USDC],
+          24n * USDC,
+        );
       const l = await f.escrow.leaseOf(1n);
-      expect([l.startBusyGpuSeconds, l.startAvailableGpuSeconds, l.startEnergyJ]).to.deep.equal([1_000n + 28_800n, 5_000n + 28_800n, 1_000_000n]);
+      expect([l.startBusyGpuSeconds, l.startAvailableGpuSeconds, l.startEnergyJ]).to.deep.equal([
+        1_000n + 28_800n,
+        5_000n + 28_800n,
+        1_000_000n,
+      ]);
     });
 
     it("bills nothing before the asset's first reading: a start before it takes its values", async function () {
@@ -749,7 +851,12 @@ describe("SettlementEscrow", function () {
         .to.emit(f.escrow, "LeaseSettled")
         .withArgs(1n, f.provider.address, start + HOUR, [HOUR, 0n, 0n, 0n, 0n, 0n, 0n], 0n);
       const l = await f.escrow.leaseOf(1n);
-      expect([l.startMetered, l.billed, l.startBusyGpuSeconds, l.startAvailableGpuSeconds]).to.deep.equal([true, 0n, 1_000n, 5_000n]);
+      expect([l.startMetered, l.billed, l.startBusyGpuSeconds, l.startAvailableGpuSeconds]).to.deep.equal([
+        true,
+        0n,
+        1_000n,
+        5_000n,
+      ]);
     });
 
     it("credits the NFT's owner at the moment of settlement (after a sale, the buyer)", async function () {
@@ -783,7 +890,9 @@ describe("SettlementEscrow", function () {
       const p = (await f.keeper.proofs(f.leaseId, undefined, true))!;
       const before = await escrowState(f.escrow, f.usdc, f.accounts, []);
       await at(f.billableAt);
-      await expect(f.escrow.settle(f.leaseId, p.start, p.point)).to.be.revertedWithCustomError(f.escrow, "NothingToSettle").withArgs(f.leaseId, 0n, 0n);
+      await expect(f.escrow.settle(f.leaseId, p.start, p.point))
+        .to.be.revertedWithCustomError(f.escrow, "NothingToSettle")
+        .withArgs(f.leaseId, 0n, 0n);
       expect(await escrowState(f.escrow, f.usdc, f.accounts, [])).to.deep.equal(before);
     });
 
@@ -799,10 +908,14 @@ describe("SettlementEscrow", function () {
     it("reverts UnknownLease and LeaseAlreadyClosed", async function () {
       const f = await loadFixture(pastEndFixture);
       const point = await boundaryAt(f, f.end);
-      await expect(f.escrow.settle(99n, ABSENT_BOUNDARY, point)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(99n);
+      await expect(f.escrow.settle(99n, ABSENT_BOUNDARY, point))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(99n);
       await at(f.closableAt);
       await f.escrow.close(f.leaseId, ABSENT_BOUNDARY, point);
-      await expect(f.escrow.settle(f.leaseId, ABSENT_BOUNDARY, point)).to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyClosed").withArgs(f.leaseId);
+      await expect(f.escrow.settle(f.leaseId, ABSENT_BOUNDARY, point))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyClosed")
+        .withArgs(f.leaseId);
     });
   });
 
@@ -811,10 +924,16 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(meteredFixture);
       const p = (await f.keeper.proofs(f.leaseId, undefined, true))!;
       const bill = bill8(firstMeter(f.start), await latestMeter(f, f.r2), DURATION, f.terms);
-      expect(plainPreview(await f.escrow.previewBill(f.leaseId, p.start, p.point))).to.deep.equal([billArgs(bill), FIRST_BILL]);
+      expect(plainPreview(await f.escrow.previewBill(f.leaseId, p.start, p.point))).to.deep.equal([
+        billArgs(bill),
+        FIRST_BILL,
+      ]);
       await at(f.billableAt);
       await f.escrow.settle(f.leaseId, p.start, p.point);
-      expect(plainPreview(await f.escrow.previewBill(f.leaseId, ABSENT_BOUNDARY, p.point))).to.deep.equal([billArgs(bill), 0n]);
+      expect(plainPreview(await f.escrow.previewBill(f.leaseId, ABSENT_BOUNDARY, p.point))).to.deep.equal([
+        billArgs(bill),
+        0n,
+      ]);
     });
 
     it("caps the chargeable amount at the balance", async function () {
@@ -830,7 +949,9 @@ describe("SettlementEscrow", function () {
     it("reverts UnknownLease and StartMeterRequired", async function () {
       const f = await loadFixture(meteredFixture);
       const point = await readingAt(f, f.r2);
-      await expect(f.escrow.previewBill(7n, ABSENT_BOUNDARY, point)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(7n);
+      await expect(f.escrow.previewBill(7n, ABSENT_BOUNDARY, point))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(7n);
       await expect(f.escrow.previewBill(f.leaseId, ABSENT_BOUNDARY, point))
         .to.be.revertedWithCustomError(f.escrow, "StartMeterRequired")
         .withArgs(f.leaseId);
@@ -852,13 +973,21 @@ describe("SettlementEscrow", function () {
       const refund = DEPOSIT - FINAL_BILL;
       await at(f.closableAt);
       const tx = f.keeper.close(leaseId, other, f.closableAt);
-      await expect(tx).to.emit(escrow, "LeaseSettled").withArgs(leaseId, provider.address, f.end, billArgs(bill), FINAL_BILL - FIRST_BILL);
+      await expect(tx)
+        .to.emit(escrow, "LeaseSettled")
+        .withArgs(leaseId, provider.address, f.end, billArgs(bill), FINAL_BILL - FIRST_BILL);
       await expect(tx).to.emit(escrow, "LeaseClosed").withArgs(leaseId, EndReason.Expired, other.address, true, refund);
       await expect(tx).to.changeTokenBalances(usdc, [escrow, lessee, provider], [0n, 0n, 0n]);
       expect(await escrow.withdrawable(lessee.address, f.token)).to.equal(refund);
       expect(await escrow.withdrawable(provider.address, f.token)).to.equal(FINAL_BILL);
       const l = await escrow.leaseOf(leaseId);
-      expect([l.closed, l.endReason, l.balance, l.billed, l.endTime]).to.deep.equal([true, BigInt(EndReason.Expired), 0n, FINAL_BILL, f.end]);
+      expect([l.closed, l.endReason, l.balance, l.billed, l.endTime]).to.deep.equal([
+        true,
+        BigInt(EndReason.Expired),
+        0n,
+        FINAL_BILL,
+        f.end,
+      ]);
       expect(await escrow.accountingOf(leaseId)).to.deep.equal([DEPOSIT, FINAL_BILL, refund, 0n]);
       expect(await escrow.unfinishedLeasesOf(f.assetId)).to.deep.equal([0n, ethers.ZeroAddress]);
       await expectSolvent(escrow, usdc, f.accounts);
@@ -870,7 +999,13 @@ describe("SettlementEscrow", function () {
       await at(f.end + DAY);
       await expect(f.keeper.close(f.leaseId, f.other, f.end + DAY))
         .to.emit(f.escrow, "LeaseSettled")
-        .withArgs(f.leaseId, f.provider.address, f.end, [DURATION, 10_000n, 1_152n * USDC, 0n, 0n, 0n, 1_152n * USDC], 1_152n * USDC)
+        .withArgs(
+          f.leaseId,
+          f.provider.address,
+          f.end,
+          [DURATION, 10_000n, 1_152n * USDC, 0n, 0n, 0n, 1_152n * USDC],
+          1_152n * USDC,
+        )
         .and.to.emit(f.escrow, "LeaseClosed")
         .withArgs(f.leaseId, EndReason.Expired, f.other.address, true, DEPOSIT - 1_152n * USDC);
     });
@@ -942,7 +1077,9 @@ describe("SettlementEscrow", function () {
       expect(await stateOf(f)).to.deep.equal(before);
       await at(f.end + grace);
       const tx = f.escrow.connect(f.other).close(f.leaseId, ABSENT_BOUNDARY, ABSENT_BOUNDARY);
-      await expect(tx).to.emit(f.escrow, "LeaseClosed").withArgs(f.leaseId, EndReason.Expired, f.other.address, false, DEPOSIT - FIRST_BILL);
+      await expect(tx)
+        .to.emit(f.escrow, "LeaseClosed")
+        .withArgs(f.leaseId, EndReason.Expired, f.other.address, false, DEPOSIT - FIRST_BILL);
       await expect(tx).not.to.emit(f.escrow, "LeaseSettled");
       expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([DEPOSIT, FIRST_BILL, DEPOSIT - FIRST_BILL, 0n]);
     });
@@ -953,7 +1090,9 @@ describe("SettlementEscrow", function () {
         const point = withReading ? await boundaryAt(f, f.end) : ABSENT_BOUNDARY;
         await f.nft.connect(f.provider).burn(f.assetId);
         const tx = f.escrow.connect(f.other).close(f.leaseId, ABSENT_BOUNDARY, point);
-        await expect(tx).to.emit(f.escrow, "LeaseClosed").withArgs(f.leaseId, EndReason.Expired, f.other.address, false, DEPOSIT - FIRST_BILL);
+        await expect(tx)
+          .to.emit(f.escrow, "LeaseClosed")
+          .withArgs(f.leaseId, EndReason.Expired, f.other.address, false, DEPOSIT - FIRST_BILL);
         await expect(tx).not.to.emit(f.escrow, "LeaseSettled");
         await expectLeaseBalanced(f.escrow, f.leaseId);
       });
@@ -992,7 +1131,12 @@ describe("SettlementEscrow", function () {
       await expect(f.keeper.close(f.leaseId, f.other, r3 + DAY))
         .to.emit(f.escrow, "LeaseClosed")
         .withArgs(f.leaseId, EndReason.Expired, f.other.address, true, DEPOSIT - FINAL_BILL);
-      expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([DEPOSIT, FINAL_BILL - FIRST_BILL, DEPOSIT - FINAL_BILL, FIRST_BILL]);
+      expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([
+        DEPOSIT,
+        FINAL_BILL - FIRST_BILL,
+        DEPOSIT - FINAL_BILL,
+        FIRST_BILL,
+      ]);
       expect(await f.escrow.unfinishedLeasesOf(f.assetId)).to.deep.equal([1n, f.token]);
       await f.escrow.resolveDisputeByTimeout(f.leaseId);
       expect(await f.escrow.unfinishedLeasesOf(f.assetId)).to.deep.equal([0n, ethers.ZeroAddress]);
@@ -1003,8 +1147,12 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(pastEndFixture);
       await at(f.closableAt);
       await f.keeper.close(f.leaseId, f.other, f.closableAt);
-      await expect(f.escrow.close(f.leaseId, ABSENT_BOUNDARY, ABSENT_BOUNDARY)).to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyClosed").withArgs(f.leaseId);
-      await expect(f.escrow.close(5n, ABSENT_BOUNDARY, ABSENT_BOUNDARY)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(5n);
+      await expect(f.escrow.close(f.leaseId, ABSENT_BOUNDARY, ABSENT_BOUNDARY))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyClosed")
+        .withArgs(f.leaseId);
+      await expect(f.escrow.close(5n, ABSENT_BOUNDARY, ABSENT_BOUNDARY))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(5n);
     });
   });
 
@@ -1016,13 +1164,20 @@ describe("SettlementEscrow", function () {
       const endedAt = f.start + 2n * HOUR;
       await at(endedAt);
       const tx = f.escrow.connect(f.lessee).endByLessee(f.leaseId);
-      await expect(tx).to.emit(f.escrow, "LeaseEnded").withArgs(f.leaseId, EndReason.EndedByLessee, f.lessee.address, endedAt);
+      await expect(tx)
+        .to.emit(f.escrow, "LeaseEnded")
+        .withArgs(f.leaseId, EndReason.EndedByLessee, f.lessee.address, endedAt);
       await expect(tx).to.emit(f.nft, "UpdateUser").withArgs(f.assetId, ethers.ZeroAddress, 0n);
       await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.lessee], [0n, 0n]);
       expect(await f.nft.userOf(f.assetId)).to.equal(ethers.ZeroAddress);
       expect(await f.nft.isLeasable(f.assetId)).to.equal(true);
       const l = await f.escrow.leaseOf(f.leaseId);
-      expect([l.endTime, l.endReason, l.closed, l.balance]).to.deep.equal([endedAt, BigInt(EndReason.EndedByLessee), false, DEPOSIT]);
+      expect([l.endTime, l.endReason, l.closed, l.balance]).to.deep.equal([
+        endedAt,
+        BigInt(EndReason.EndedByLessee),
+        false,
+        DEPOSIT,
+      ]);
       expect(await f.escrow.unfinishedLeasesOf(f.assetId)).to.deep.equal([1n, f.token]);
     });
 
@@ -1045,8 +1200,12 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(openFixture);
       await time.increaseTo(f.start + 2n * HOUR);
       const before = await stateOf(f);
-      await expect(f.escrow.connect(f.other).endByLessee(f.leaseId)).to.be.revertedWithCustomError(f.escrow, "NotLessee").withArgs(f.leaseId, f.other.address);
-      await expect(f.escrow.connect(f.lessee).endByLessee(3n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(3n);
+      await expect(f.escrow.connect(f.other).endByLessee(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "NotLessee")
+        .withArgs(f.leaseId, f.other.address);
+      await expect(f.escrow.connect(f.lessee).endByLessee(3n))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(3n);
       expect(await stateOf(f)).to.deep.equal(before);
       await f.escrow.connect(f.lessee).endByLessee(f.leaseId);
       await expect(f.escrow.connect(f.lessee).endByLessee(f.leaseId))
@@ -1060,14 +1219,18 @@ describe("SettlementEscrow", function () {
       const start = BigInt(await time.latest()) + 100n;
       const leaseId = await openAt(f, start, DAY, DEPOSIT);
       await time.increaseTo(start + 2n * HOUR);
-      await expect(f.escrow.connect(f.lessee).endByLessee(leaseId)).to.be.revertedWithCustomError(f.escrow, "EarlyEndNotAllowed").withArgs(leaseId);
+      await expect(f.escrow.connect(f.lessee).endByLessee(leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "EarlyEndNotAllowed")
+        .withArgs(leaseId);
       expect((await f.escrow.leaseOf(leaseId)).endReason).to.equal(EndReason.None);
     });
 
     it("reverts LeaseExpired from the end time on", async function () {
       const f = await loadFixture(openFixture);
       await at(f.end);
-      await expect(f.escrow.connect(f.lessee).endByLessee(f.leaseId)).to.be.revertedWithCustomError(f.escrow, "LeaseExpired").withArgs(f.leaseId, f.end);
+      await expect(f.escrow.connect(f.lessee).endByLessee(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseExpired")
+        .withArgs(f.leaseId, f.end);
     });
 
     it("works while paused", async function () {
@@ -1086,10 +1249,16 @@ describe("SettlementEscrow", function () {
       const endedAt = f.start + 60n;
       await at(endedAt);
       const tx = f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
-      await expect(tx).to.emit(f.escrow, "LeaseEnded").withArgs(f.leaseId, EndReason.TerminatedByProvider, f.provider.address, endedAt);
+      await expect(tx)
+        .to.emit(f.escrow, "LeaseEnded")
+        .withArgs(f.leaseId, EndReason.TerminatedByProvider, f.provider.address, endedAt);
       await expect(tx).to.emit(f.nft, "UpdateUser").withArgs(f.assetId, ethers.ZeroAddress, 0n);
       const l = await f.escrow.leaseOf(f.leaseId);
-      expect([l.endTime, l.endReason, l.balance]).to.deep.equal([endedAt, BigInt(EndReason.TerminatedByProvider), DEPOSIT]);
+      expect([l.endTime, l.endReason, l.balance]).to.deep.equal([
+        endedAt,
+        BigInt(EndReason.TerminatedByProvider),
+        DEPOSIT,
+      ]);
     });
 
     it("lets an operator the owner approved terminate", async function () {
@@ -1115,14 +1284,18 @@ describe("SettlementEscrow", function () {
 
     it("reverts LeaseExpired at the end time, LeaseAlreadyEnded after an end and UnknownLease", async function () {
       const f = await loadFixture(openFixture);
-      await expect(f.escrow.connect(f.provider).terminateByProvider(2n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(2n);
+      await expect(f.escrow.connect(f.provider).terminateByProvider(2n))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(2n);
       await f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
       await expect(f.escrow.connect(f.provider).terminateByProvider(f.leaseId))
         .to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyEnded")
         .withArgs(f.leaseId, EndReason.TerminatedByProvider);
       const g = await loadFixture(openFixture);
       await at(g.end);
-      await expect(g.escrow.connect(g.provider).terminateByProvider(g.leaseId)).to.be.revertedWithCustomError(g.escrow, "LeaseExpired").withArgs(g.leaseId, g.end);
+      await expect(g.escrow.connect(g.provider).terminateByProvider(g.leaseId))
+        .to.be.revertedWithCustomError(g.escrow, "LeaseExpired")
+        .withArgs(g.leaseId, g.end);
     });
 
     it("works while paused", async function () {
@@ -1155,10 +1328,16 @@ describe("SettlementEscrow", function () {
       expect(fullUse(2n * HOUR + 1n)).to.be.gt(2n * FULL_HOUR);
       await at(f.start + HOUR + 1n);
       const tx = f.escrow.connect(f.other).closeUnderfunded(f.leaseId);
-      await expect(tx).to.emit(f.escrow, "LeaseEnded").withArgs(f.leaseId, EndReason.InsufficientFunds, f.other.address, f.start + HOUR + 1n);
+      await expect(tx)
+        .to.emit(f.escrow, "LeaseEnded")
+        .withArgs(f.leaseId, EndReason.InsufficientFunds, f.other.address, f.start + HOUR + 1n);
       await expect(tx).to.emit(f.nft, "UpdateUser").withArgs(f.assetId, ethers.ZeroAddress, 0n);
       const l = await f.escrow.leaseOf(f.leaseId);
-      expect([l.endTime, l.endReason, l.balance]).to.deep.equal([f.start + HOUR + 1n, BigInt(EndReason.InsufficientFunds), 2n * FULL_HOUR]);
+      expect([l.endTime, l.endReason, l.balance]).to.deep.equal([
+        f.start + HOUR + 1n,
+        BigInt(EndReason.InsufficientFunds),
+        2n * FULL_HOUR,
+      ]);
     });
 
     it("is refused again once a top-up covers the next hour", async function () {
@@ -1188,7 +1367,9 @@ describe("SettlementEscrow", function () {
         .withArgs(f.leaseId, EndReason.TerminatedByProvider);
       const g = await loadFixture(twoHoursFixture);
       await at(g.start + DAY);
-      await expect(g.escrow.closeUnderfunded(g.leaseId)).to.be.revertedWithCustomError(g.escrow, "LeaseExpired").withArgs(g.leaseId, g.start + DAY);
+      await expect(g.escrow.closeUnderfunded(g.leaseId))
+        .to.be.revertedWithCustomError(g.escrow, "LeaseExpired")
+        .withArgs(g.leaseId, g.start + DAY);
     });
 
     it("works while paused", async function () {
@@ -1210,7 +1391,9 @@ describe("SettlementEscrow", function () {
       const disputedAt = f.r2 + 60n;
       await at(disputedAt);
       const tx = f.escrow.connect(f.lessee).dispute(f.leaseId, p.start, p.point);
-      await expect(tx).to.emit(f.escrow, "DisputeRaised").withArgs(f.leaseId, FIRST_BILL, f.r2, disputedAt + ARBITER_TIMEOUT);
+      await expect(tx)
+        .to.emit(f.escrow, "DisputeRaised")
+        .withArgs(f.leaseId, FIRST_BILL, f.r2, disputedAt + ARBITER_TIMEOUT);
       await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.lessee, f.provider], [0n, 0n, 0n]);
       const l = await f.escrow.leaseOf(f.leaseId);
       expect([l.disputed, l.billed, l.balance, l.disputeDeadline, l.startMetered]).to.deep.equal([
@@ -1234,7 +1417,9 @@ describe("SettlementEscrow", function () {
     it("disputes readings of any age, also those already billable", async function () {
       const f = await loadFixture(meteredFixture);
       await time.increaseTo(f.billableAt + DAY);
-      await expect(f.keeper.dispute(f.leaseId, f.lessee)).to.emit(f.escrow, "DisputeRaised").withArgs(f.leaseId, FIRST_BILL, f.r2, anyUint);
+      await expect(f.keeper.dispute(f.leaseId, f.lessee))
+        .to.emit(f.escrow, "DisputeRaised")
+        .withArgs(f.leaseId, FIRST_BILL, f.r2, anyUint);
     });
 
     it("leaves nothing for settle at the disputed point; later readings settle the rest", async function () {
@@ -1263,7 +1448,9 @@ describe("SettlementEscrow", function () {
       await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, ABSENT_BOUNDARY, point))
         .to.be.revertedWithCustomError(f.escrow, "DisputeAlreadyOpen")
         .withArgs(f.leaseId, FIRST_BILL);
-      await expect(f.escrow.connect(f.lessee).dispute(8n, ABSENT_BOUNDARY, point)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(8n);
+      await expect(f.escrow.connect(f.lessee).dispute(8n, ABSENT_BOUNDARY, point))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(8n);
       expect(await stateOf(f)).to.deep.equal(before);
       const g = await loadFixture(meteredFixture);
       await expect(g.escrow.connect(g.lessee).dispute(g.leaseId, ABSENT_BOUNDARY, await readingAt(g, g.r2)))
@@ -1298,7 +1485,9 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(meteredFixture);
       await f.escrow.connect(f.lessee).endByLessee(f.leaseId);
       await f.escrow.connect(f.pauser).pause();
-      await expect(f.keeper.dispute(f.leaseId, f.lessee)).to.emit(f.escrow, "DisputeRaised").withArgs(f.leaseId, FIRST_BILL, f.r2, anyUint);
+      await expect(f.keeper.dispute(f.leaseId, f.lessee))
+        .to.emit(f.escrow, "DisputeRaised")
+        .withArgs(f.leaseId, FIRST_BILL, f.r2, anyUint);
     });
   });
 
@@ -1307,13 +1496,25 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(disputedFixture);
       const toLessee = 30n * USDC;
       const tx = f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, toLessee);
-      await expect(tx).to.emit(f.escrow, "DisputeResolved").withArgs(f.leaseId, f.arbiter.address, toLessee, FIRST_BILL - toLessee, false);
+      await expect(tx)
+        .to.emit(f.escrow, "DisputeResolved")
+        .withArgs(f.leaseId, f.arbiter.address, toLessee, FIRST_BILL - toLessee, false);
       await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.lessee, f.provider], [0n, 0n, 0n]);
       expect(await f.escrow.withdrawable(f.lessee.address, f.token)).to.equal(toLessee);
       expect(await f.escrow.withdrawable(f.provider.address, f.token)).to.equal(FIRST_BILL - toLessee);
       const l = await f.escrow.leaseOf(f.leaseId);
-      expect([l.disputed, l.disputeDeadline, l.disputeRefunded, l.billed]).to.deep.equal([0n, 0n, toLessee, FIRST_BILL]);
-      expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([DEPOSIT, FIRST_BILL - toLessee, toLessee, DEPOSIT - FIRST_BILL]);
+      expect([l.disputed, l.disputeDeadline, l.disputeRefunded, l.billed]).to.deep.equal([
+        0n,
+        0n,
+        toLessee,
+        FIRST_BILL,
+      ]);
+      expect(await f.escrow.accountingOf(f.leaseId)).to.deep.equal([
+        DEPOSIT,
+        FIRST_BILL - toLessee,
+        toLessee,
+        DEPOSIT - FIRST_BILL,
+      ]);
       await expectSolvent(f.escrow, f.usdc, f.accounts);
     });
 
@@ -1341,10 +1542,14 @@ describe("SettlementEscrow", function () {
       await expect(f.escrow.connect(f.other).resolveDispute(f.leaseId, 0n))
         .to.be.revertedWithCustomError(f.escrow, "AccessControlUnauthorizedAccount")
         .withArgs(f.other.address, await f.escrow.ARBITER_ROLE());
-      await expect(f.escrow.connect(f.arbiter).resolveDispute(9n, 0n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(9n);
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(9n, 0n))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(9n);
       expect(await stateOf(f)).to.deep.equal(before);
       await f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 0n);
-      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 0n)).to.be.revertedWithCustomError(f.escrow, "NoOpenDispute").withArgs(f.leaseId);
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 0n))
+        .to.be.revertedWithCustomError(f.escrow, "NoOpenDispute")
+        .withArgs(f.leaseId);
     });
 
     it("resolves one second before the deadline and reverts ArbiterTimeoutPassed at exactly the deadline", async function () {
@@ -1408,8 +1613,12 @@ describe("SettlementEscrow", function () {
 
     it("reverts NoOpenDispute and UnknownLease", async function () {
       const f = await loadFixture(openFixture);
-      await expect(f.escrow.resolveDisputeByTimeout(f.leaseId)).to.be.revertedWithCustomError(f.escrow, "NoOpenDispute").withArgs(f.leaseId);
-      await expect(f.escrow.resolveDisputeByTimeout(0n)).to.be.revertedWithCustomError(f.escrow, "UnknownLease").withArgs(0n);
+      await expect(f.escrow.resolveDisputeByTimeout(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "NoOpenDispute")
+        .withArgs(f.leaseId);
+      await expect(f.escrow.resolveDisputeByTimeout(0n))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownLease")
+        .withArgs(0n);
     });
 
     it("refunds the lessee when the asset was burned, and works while paused", async function () {
@@ -1433,7 +1642,9 @@ describe("SettlementEscrow", function () {
       const f = await loadFixture(settledFixture);
       expect(await f.escrow.connect(f.provider).withdraw.staticCall(f.token, f.other.address)).to.equal(FIRST_BILL);
       const tx = f.escrow.connect(f.provider).withdraw(f.token, f.other.address);
-      await expect(tx).to.emit(f.escrow, "Withdrawn").withArgs(f.provider.address, f.token, f.other.address, FIRST_BILL);
+      await expect(tx)
+        .to.emit(f.escrow, "Withdrawn")
+        .withArgs(f.provider.address, f.token, f.other.address, FIRST_BILL);
       await expect(tx).to.changeTokenBalances(f.usdc, [f.escrow, f.other, f.provider], [-FIRST_BILL, FIRST_BILL, 0n]);
       expect(await f.escrow.withdrawable(f.provider.address, f.token)).to.equal(0n);
       await expectSolvent(f.escrow, f.usdc, f.accounts);
@@ -1450,14 +1661,21 @@ describe("SettlementEscrow", function () {
     it("reverts ZeroAddress for the zero recipient, changing nothing", async function () {
       const f = await loadFixture(settledFixture);
       const before = await stateOf(f);
-      await expect(f.escrow.connect(f.provider).withdraw(f.token, ethers.ZeroAddress)).to.be.revertedWithCustomError(f.escrow, "ZeroAddress");
+      await expect(f.escrow.connect(f.provider).withdraw(f.token, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        f.escrow,
+        "ZeroAddress",
+      );
       expect(await stateOf(f)).to.deep.equal(before);
     });
 
     it("works while paused", async function () {
       const f = await loadFixture(settledFixture);
       await f.escrow.connect(f.pauser).pause();
-      await expect(f.escrow.connect(f.provider).withdraw(f.token, f.provider.address)).to.changeTokenBalances(f.usdc, [f.provider], [FIRST_BILL]);
+      await expect(f.escrow.connect(f.provider).withdraw(f.token, f.provider.address)).to.changeTokenBalances(
+        f.usdc,
+        [f.provider],
+        [FIRST_BILL],
+      );
     });
   });
 
@@ -1478,7 +1696,9 @@ describe("SettlementEscrow", function () {
       expect(await f.escrow.minimumDeposit(f.assetId)).to.equal(FULL_HOUR);
       await f.escrow.connect(f.provider).removeLeaseTerms(f.assetId);
       expect(await f.escrow.minimumDeposit(f.assetId)).to.equal(0n);
-      await expect(f.escrow.minimumDeposit(99n)).to.be.revertedWithCustomError(f.nft, "ERC721NonexistentToken").withArgs(99n);
+      await expect(f.escrow.minimumDeposit(99n))
+        .to.be.revertedWithCustomError(f.nft, "ERC721NonexistentToken")
+        .withArgs(99n);
     });
   });
 

@@ -1,8 +1,29 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { DAY, EndReason, FULL_HOUR, GPUS, HOUR, USDC, at, billOf, escrowState, signPermit, termsFor, TDP_WATTS } from "./helpers";
-import { SHORT_WINDOW, TERMS_OVERRIDES, firstMeter, openAt, shortWindowTermsFixture, termsFixture, type TermsFixture } from "./fixtures";
+import {
+  DAY,
+  EndReason,
+  FULL_HOUR,
+  GPUS,
+  HOUR,
+  USDC,
+  at,
+  billOf,
+  escrowState,
+  signPermit,
+  termsFor,
+  TDP_WATTS,
+} from "./helpers";
+import {
+  SHORT_WINDOW,
+  TERMS_OVERRIDES,
+  firstMeter,
+  openAt,
+  shortWindowTermsFixture,
+  termsFixture,
+  type TermsFixture,
+} from "./fixtures";
 
 /**
  * Issue 14's attacks on the escrow, replayed against v2. Each test performs the attack as an attacker
@@ -60,7 +81,9 @@ describe("SettlementEscrow attacks (issue 14)", function () {
       const p = await signPermit(f.usdc, f.lessee, escrowAddress, DEPOSIT, 2n ** 40n);
       await f.escrow.connect(f.provider).setLeaseTerms(f.assetId, greedyTerms(f));
       const before = await stateOf(f);
-      await expect(f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, f.agreed, DAY, DEPOSIT, p.deadline, p.v, p.r, p.s))
+      await expect(
+        f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, f.agreed, DAY, DEPOSIT, p.deadline, p.v, p.r, p.s),
+      )
         .to.be.revertedWithCustomError(f.escrow, "TermsVersionMismatch")
         .withArgs(f.assetId, f.agreed, 2);
       expect(await stateOf(f)).to.deep.equal(before);
@@ -79,15 +102,20 @@ describe("SettlementEscrow attacks (issue 14)", function () {
       await expect(f.escrow.connect(f.lessee).openLease(f.assetId, f.agreed, DAY, DEPOSIT))
         .to.be.revertedWithCustomError(f.escrow, "NoLeaseTerms")
         .withArgs(f.assetId);
-      await expect(f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, f.agreed, DAY, DEPOSIT, p.deadline, p.v, p.r, p.s))
+      await expect(
+        f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, f.agreed, DAY, DEPOSIT, p.deadline, p.v, p.r, p.s),
+      )
         .to.be.revertedWithCustomError(f.escrow, "TermsVersionMismatch")
         .withArgs(f.assetId, f.agreed, 0);
       await f.escrow.connect(f.provider).setLeaseTerms(f.assetId, greedyTerms(f));
       for (const open of [
         () => f.escrow.connect(f.lessee).openLease(f.assetId, f.agreed, DAY, DEPOSIT),
-        () => f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, f.agreed, DAY, DEPOSIT, p.deadline, p.v, p.r, p.s),
+        () =>
+          f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, f.agreed, DAY, DEPOSIT, p.deadline, p.v, p.r, p.s),
       ]) {
-        await expect(open()).to.be.revertedWithCustomError(f.escrow, "TermsVersionMismatch").withArgs(f.assetId, f.agreed, 2);
+        await expect(open())
+          .to.be.revertedWithCustomError(f.escrow, "TermsVersionMismatch")
+          .withArgs(f.assetId, f.agreed, 2);
       }
       expect(await f.escrow.leaseCount()).to.equal(0n);
       expect(await f.usdc.nonces(f.lessee.address)).to.equal(0n);
@@ -107,7 +135,12 @@ describe("SettlementEscrow attacks (issue 14)", function () {
       expect((await f.escrow.accountingOf(leaseId)).charged).to.equal(16n * USDC);
       // The same meters under the front-running terms would have billed the whole deposit.
       const m = await f.meters.latest();
-      const point = { timestamp: start + HOUR, busyGpuSeconds: m.busy, availableGpuSeconds: m.available, energyJ: m.energy };
+      const point = {
+        timestamp: start + HOUR,
+        busyGpuSeconds: m.busy,
+        availableGpuSeconds: m.available,
+        energyJ: m.energy,
+      };
       const greedy = greedyTerms(f);
       const greedyBill = billOf(firstMeter(start), point, HOUR, GPUS, TDP_WATTS, {
         reservationPricePerGpuHour: greedy.reservationPricePerGpuHour as bigint,

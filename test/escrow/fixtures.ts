@@ -18,7 +18,19 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ABSENT_BOUNDARY, type MeterBoundary } from "../../src/meterHistory";
 import { FIRST_VALUES } from "../helpers/oracleRig";
-import { DAY, DISPUTE_WINDOW, GPUS, HOUR, MockUSDC__factory, TDP_WATTS, USDC, billOf, deployCore, termsFor, type BillMeter } from "./helpers";
+import {
+  DAY,
+  DISPUTE_WINDOW,
+  GPUS,
+  HOUR,
+  MockUSDC__factory,
+  TDP_WATTS,
+  USDC,
+  billOf,
+  deployCore,
+  termsFor,
+  type BillMeter,
+} from "./helpers";
 
 export const DURATION = 3n * DAY;
 export const DEPOSIT = 2_000n * USDC;

@@ -3,7 +3,12 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { Result, type BaseContract, type Signer } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { MockUSDC__factory, SettlementEscrow__factory, type MockUSDC, type SettlementEscrow } from "../../typechain-types";
+import {
+  MockUSDC__factory,
+  SettlementEscrow__factory,
+  type MockUSDC,
+  type SettlementEscrow,
+} from "../../typechain-types";
 import { GpuAssetNFT__factory, UsageOracle__factory, type UsageOracle } from "../../typechain-types";
 import { oracleDomain } from "../../src/eip712";
 import { ABSENT_BOUNDARY, leaseProofs, type LeaseProofs } from "../../src/meterHistory";
@@ -107,7 +112,23 @@ export async function deployCore(options: CoreOptions = {}) {
   const rig = new OracleRig(oracle, oracleSigners, oracleDomain(chainId, await oracle.getAddress()), feeder);
   const meters = new Meters(rig, assetId);
   const keeper = new Keeper(escrow, rig);
-  return { admin, provider, lessee, other, arbiter, pauser, operator, feeder, nft, oracle, escrow, assetId, rig, meters, keeper };
+  return {
+    admin,
+    provider,
+    lessee,
+    other,
+    arbiter,
+    pauser,
+    operator,
+    feeder,
+    nft,
+    oracle,
+    escrow,
+    assetId,
+    rig,
+    meters,
+    keeper,
+  };
 }
 
 /** One asset's meters, reported through the oracle rig (see `OracleRig`). */
@@ -288,8 +309,23 @@ export interface Bill {
  * Solidity): deltas clamped to what is physically possible over the metered time, fees rounded down,
  * availability over the lease's whole time rounded down and capped at 100 %, SLA credit rounded up.
  */
-export function billOf(start: BillMeter, point: BillMeter, leaseSeconds: bigint, gpuCount: bigint, tdpWattsPerGpu: bigint, terms: BillTerms): Bill {
-  const zero: Bill = { meteredSeconds: 0n, availabilityBps: 0n, reservationFee: 0n, usageFee: 0n, energyFee: 0n, slaCredit: 0n, total: 0n };
+export function billOf(
+  start: BillMeter,
+  point: BillMeter,
+  leaseSeconds: bigint,
+  gpuCount: bigint,
+  tdpWattsPerGpu: bigint,
+  terms: BillTerms,
+): Bill {
+  const zero: Bill = {
+    meteredSeconds: 0n,
+    availabilityBps: 0n,
+    reservationFee: 0n,
+    usageFee: 0n,
+    energyFee: 0n,
+    slaCredit: 0n,
+    total: 0n,
+  };
   if (point.timestamp <= start.timestamp) return zero;
   const metered = point.timestamp - start.timestamp;
   const clamp = (from: bigint, to: bigint, max: bigint) => (to <= from ? 0n : to - from < max ? to - from : max);
@@ -306,7 +342,15 @@ export function billOf(start: BillMeter, point: BillMeter, leaseSeconds: bigint,
   const target = terms.slaAvailabilityBps;
   // gross × (target − availability) ÷ target, rounded up.
   const slaCredit = availabilityBps < target ? (gross * (target - availabilityBps) + target - 1n) / target : 0n;
-  return { meteredSeconds: metered, availabilityBps, reservationFee, usageFee, energyFee, slaCredit, total: gross - slaCredit + energyFee };
+  return {
+    meteredSeconds: metered,
+    availabilityBps,
+    reservationFee,
+    usageFee,
+    energyFee,
+    slaCredit,
+    total: gross - slaCredit + energyFee,
+  };
 }
 
 /** A bill as `withArgs` compares a `LeaseBill` event argument (its fields in order). */
@@ -326,23 +370,48 @@ export function plain(value: unknown): unknown {
  * account's withdrawable and token balances, the escrow's token balance, each listed asset's NFT user,
  * terms version and unfinished leases, and the pause flag.
  */
-export async function escrowState(escrow: SettlementEscrow, token: TestToken, accounts: string[], assetIds: bigint[] = [1n]) {
+export async function escrowState(
+  escrow: SettlementEscrow,
+  token: TestToken,
+  accounts: string[],
+  assetIds: bigint[] = [1n],
+) {
   const t = await token.getAddress();
   const nft = GpuAssetNFT__factory.connect(await escrow.nft(), ethers.provider);
   const count = await escrow.leaseCount();
   const leases: unknown[] = [];
-  for (let id = 1n; id <= count; id++) leases.push([plain(await escrow.leaseOf(id)), plain(await escrow.accountingOf(id))]);
+  for (let id = 1n; id <= count; id++)
+    leases.push([plain(await escrow.leaseOf(id)), plain(await escrow.accountingOf(id))]);
   const parties: unknown[] = [];
   for (const a of accounts) parties.push([a, await escrow.withdrawable(a, t), await token.balanceOf(a)]);
   const assets: unknown[] = [];
   for (const id of assetIds) {
-    assets.push([id, await nft.userOf(id), await escrow.currentTermsVersion(id), plain(await escrow.unfinishedLeasesOf(id))]);
+    assets.push([
+      id,
+      await nft.userOf(id),
+      await escrow.currentTermsVersion(id),
+      plain(await escrow.unfinishedLeasesOf(id)),
+    ]);
   }
-  return { count, leases, parties, assets, escrowBalance: await token.balanceOf(await escrow.getAddress()), paused: await escrow.paused() };
+  return {
+    count,
+    leases,
+    parties,
+    assets,
+    escrowBalance: await token.balanceOf(await escrow.getAddress()),
+    paused: await escrow.paused(),
+  };
 }
 
 /** An EIP-2612 permit by `owner` for `spender`, signed over the token's current nonce (or `nonce`). */
-export async function signPermit(token: MockUSDC, owner: HardhatEthersSigner, spender: string, value: bigint, deadline: bigint, nonce?: bigint) {
+export async function signPermit(
+  token: MockUSDC,
+  owner: HardhatEthersSigner,
+  spender: string,
+  value: bigint,
+  deadline: bigint,
+  nonce?: bigint,
+) {
   const { chainId } = await ethers.provider.getNetwork();
   const signature = await owner.signTypedData(
     { name: await token.name(), version: "1", chainId, verifyingContract: await token.getAddress() },

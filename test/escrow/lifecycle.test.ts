@@ -34,15 +34,26 @@ describe("SettlementEscrow lifecycles", function () {
     /** Each party's withdrawable equals its ghost; every lease balances; the escrow is solvent. */
     async check(step: string) {
       for (const p of this.parties) {
-        expect(await this.f.escrow.withdrawable(p.address, this.f.token), `${step}: withdrawable of ${p.address}`).to.equal(this.of(p));
+        expect(
+          await this.f.escrow.withdrawable(p.address, this.f.token),
+          `${step}: withdrawable of ${p.address}`,
+        ).to.equal(this.of(p));
       }
-      await expectSolvent(this.f.escrow, this.f.usdc, this.parties.map((p) => p.address));
+      await expectSolvent(
+        this.f.escrow,
+        this.f.usdc,
+        this.parties.map((p) => p.address),
+      );
     }
 
     /** Everyone withdraws to itself: tokens arrive exactly as the ghost says, the escrow ends empty. */
     async withdrawAll() {
       for (const p of this.parties) {
-        await expect(this.f.escrow.connect(p).withdraw(this.f.token, p.address)).to.changeTokenBalances(this.f.usdc, [p], [this.of(p)]);
+        await expect(this.f.escrow.connect(p).withdraw(this.f.token, p.address)).to.changeTokenBalances(
+          this.f.usdc,
+          [p],
+          [this.of(p)],
+        );
         this.credited.set(p.address, 0n);
       }
       await this.check("after every withdrawal");
@@ -62,7 +73,8 @@ describe("SettlementEscrow lifecycles", function () {
     await escrow.connect(provider).setLeaseTerms(f.assetId, termsFor(f.token)); // SLA target 99 %
     const terms = await escrow.leaseTermsAt(f.assetId, 2);
     const ledger = new Ledger(f, [provider, buyer, lessee, other]);
-    const bill = (point: Awaited<ReturnType<typeof meterNow>>) => billOf(firstMeter(start), point, 3n * DAY, GPUS, TDP_WATTS, terms).total;
+    const bill = (point: Awaited<ReturnType<typeof meterNow>>) =>
+      billOf(firstMeter(start), point, 3n * DAY, GPUS, TDP_WATTS, terms).total;
 
     const start = BigInt(await time.latest()) + 100n;
     const end = start + 3n * DAY;
@@ -75,7 +87,9 @@ describe("SettlementEscrow lifecycles", function () {
     const bill1 = bill(await meterNow(f, start + 12n * HOUR));
     expect(bill1).to.equal(40_387_878n);
     await at(start + 36n * HOUR);
-    await expect(keeper.settle(leaseId, other, start + 36n * HOUR)).to.emit(escrow, "LeaseSettled").withArgs(leaseId, provider.address, start + 12n * HOUR, anyValue, bill1);
+    await expect(keeper.settle(leaseId, other, start + 36n * HOUR))
+      .to.emit(escrow, "LeaseSettled")
+      .withArgs(leaseId, provider.address, start + 12n * HOUR, anyValue, bill1);
     ledger.credit(provider, bill1);
     await ledger.check("first settlement");
 
@@ -88,7 +102,9 @@ describe("SettlementEscrow lifecycles", function () {
     const bill2 = bill(await meterNow(f, start + 48n * HOUR));
     const disputed = bill2 - bill1;
     await at(start + 48n * HOUR + 60n);
-    await expect(keeper.dispute(leaseId, lessee)).to.emit(escrow, "DisputeRaised").withArgs(leaseId, disputed, start + 48n * HOUR, anyValue);
+    await expect(keeper.dispute(leaseId, lessee))
+      .to.emit(escrow, "DisputeRaised")
+      .withArgs(leaseId, disputed, start + 48n * HOUR, anyValue);
     await ledger.check("dispute");
 
     // The provider sells the NFT; the arbiter gives a quarter back: the rest goes to the new owner.
@@ -113,7 +129,12 @@ describe("SettlementEscrow lifecycles", function () {
     await ledger.check("close");
     expect(ledger.of(provider) + ledger.of(buyer) + ledger.of(lessee)).to.equal(1_800n * USDC);
     const [deposited, charged, refunded, held] = await escrow.accountingOf(leaseId);
-    expect([deposited, charged, refunded, held]).to.deep.equal([1_800n * USDC, finalBill - toLessee, 1_800n * USDC - finalBill + toLessee, 0n]);
+    expect([deposited, charged, refunded, held]).to.deep.equal([
+      1_800n * USDC,
+      finalBill - toLessee,
+      1_800n * USDC - finalBill + toLessee,
+      0n,
+    ]);
     await ledger.withdrawAll();
   });
 
@@ -128,8 +149,12 @@ describe("SettlementEscrow lifecycles", function () {
     const leaseA = await openAt(f, a, DAY, 300n * USDC);
     await meters.useAt(a + 2n * HOUR, 10_000n, 0n, a + 2n * HOUR - 10n);
     await at(a + 2n * HOUR);
-    await expect(escrow.connect(lessee).endByLessee(leaseA)).to.emit(escrow, "LeaseEnded").withArgs(leaseA, EndReason.EndedByLessee, lessee.address, a + 2n * HOUR);
-    await expect(keeper.dispute(leaseA, lessee)).to.emit(escrow, "DisputeRaised").withArgs(leaseA, 32n * USDC, a + 2n * HOUR, anyValue);
+    await expect(escrow.connect(lessee).endByLessee(leaseA))
+      .to.emit(escrow, "LeaseEnded")
+      .withArgs(leaseA, EndReason.EndedByLessee, lessee.address, a + 2n * HOUR);
+    await expect(keeper.dispute(leaseA, lessee))
+      .to.emit(escrow, "DisputeRaised")
+      .withArgs(leaseA, 32n * USDC, a + 2n * HOUR, anyValue);
     const deadlineA = (await escrow.leaseOf(leaseA)).disputeDeadline;
     await ledger.check("lease A disputed");
     await at(a + 2n * HOUR + DAY);
@@ -198,7 +223,10 @@ describe("SettlementEscrow lifecycles", function () {
     await meters.useAt(start + 6n * HOUR, 10_000n, 5_000n); // 120 USDC
     await escrow.connect(pauser).pause();
     await expect(escrow.connect(other).topUp(leaseId, USDC)).to.be.revertedWithCustomError(escrow, "EnforcedPause");
-    await expect(escrow.connect(other).openLease(f.assetId, 1, DAY, 2_000n * USDC)).to.be.revertedWithCustomError(escrow, "EnforcedPause");
+    await expect(escrow.connect(other).openLease(f.assetId, 1, DAY, 2_000n * USDC)).to.be.revertedWithCustomError(
+      escrow,
+      "EnforcedPause",
+    );
     await at(start + 30n * HOUR);
     await keeper.settle(leaseId, other, start + 30n * HOUR);
     ledger.credit(provider, 120n * USDC);

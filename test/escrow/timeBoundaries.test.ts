@@ -45,7 +45,9 @@ describe("SettlementEscrow time boundaries (each second pinned)", function () {
       const f = await loadFixture(meteredFixture);
       const p = (await f.keeper.proofs(f.leaseId, undefined, true))!;
       await at(f.billableAt);
-      await expect(f.escrow.settle(f.leaseId, p.start, p.point)).to.emit(f.escrow, "LeaseSettled").withArgs(f.leaseId, f.provider.address, f.r2, anyValue, FIRST_BILL);
+      await expect(f.escrow.settle(f.leaseId, p.start, p.point))
+        .to.emit(f.escrow, "LeaseSettled")
+        .withArgs(f.leaseId, f.provider.address, f.r2, anyValue, FIRST_BILL);
     });
 
     it("close refuses a final reading one second before, and closes with it at exactly that second", async function () {
@@ -59,7 +61,9 @@ describe("SettlementEscrow time boundaries (each second pinned)", function () {
       expect(await stateOf(f)).to.deep.equal(before);
       const g = await loadFixture(pastEndFixture);
       await at(g.closableAt);
-      await expect(g.escrow.close(g.leaseId, ABSENT_BOUNDARY, end)).to.emit(g.escrow, "LeaseClosed").withArgs(g.leaseId, EndReason.Expired, anyValue, true, anyValue);
+      await expect(g.escrow.close(g.leaseId, ABSENT_BOUNDARY, end))
+        .to.emit(g.escrow, "LeaseClosed")
+        .withArgs(g.leaseId, EndReason.Expired, anyValue, true, anyValue);
     });
 
     it("counts from the oracle's acceptance time, not the reading's timestamp (a reading accepted early is billable early)", async function () {
@@ -73,7 +77,9 @@ describe("SettlementEscrow time boundaries (each second pinned)", function () {
         .to.be.revertedWithCustomError(f.escrow, "ReadingNotYetBillable")
         .withArgs(f.leaseId, acceptedAt + DISPUTE_WINDOW);
       await at(acceptedAt + DISPUTE_WINDOW);
-      await expect(f.escrow.settle(f.leaseId, p.start, p.point)).to.emit(f.escrow, "LeaseSettled").withArgs(f.leaseId, f.provider.address, stamped, anyValue, FIRST_BILL);
+      await expect(f.escrow.settle(f.leaseId, p.start, p.point))
+        .to.emit(f.escrow, "LeaseSettled")
+        .withArgs(f.leaseId, f.provider.address, stamped, anyValue, FIRST_BILL);
     });
   });
 
@@ -81,14 +87,18 @@ describe("SettlementEscrow time boundaries (each second pinned)", function () {
     it("topUp is accepted one second before the end", async function () {
       const f = await loadFixture(openFixture);
       await at(f.end - 1n);
-      await expect(f.escrow.connect(f.other).topUp(f.leaseId, USDC)).to.emit(f.escrow, "LeaseToppedUp").withArgs(f.leaseId, f.other.address, USDC);
+      await expect(f.escrow.connect(f.other).topUp(f.leaseId, USDC))
+        .to.emit(f.escrow, "LeaseToppedUp")
+        .withArgs(f.leaseId, f.other.address, USDC);
     });
 
     it("topUp is refused at exactly the end, changing nothing", async function () {
       const f = await loadFixture(openFixture);
       const before = await stateOf(f);
       await at(f.end);
-      await expect(f.escrow.connect(f.other).topUp(f.leaseId, USDC)).to.be.revertedWithCustomError(f.escrow, "LeaseExpired").withArgs(f.leaseId, f.end);
+      await expect(f.escrow.connect(f.other).topUp(f.leaseId, USDC))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseExpired")
+        .withArgs(f.leaseId, f.end);
       // The NFT user right lapses at the end on its own; everything else is as before.
       const after = await stateOf(f);
       expect({ ...after, assets: before.assets }).to.deep.equal(before);
@@ -102,13 +112,17 @@ describe("SettlementEscrow time boundaries (each second pinned)", function () {
         .withArgs(f.leaseId, EndReason.EndedByLessee, f.lessee.address, f.end - 1n);
       const g = await loadFixture(openFixture);
       await at(g.end);
-      await expect(g.escrow.connect(g.lessee).endByLessee(g.leaseId)).to.be.revertedWithCustomError(g.escrow, "LeaseExpired").withArgs(g.leaseId, g.end);
+      await expect(g.escrow.connect(g.lessee).endByLessee(g.leaseId))
+        .to.be.revertedWithCustomError(g.escrow, "LeaseExpired")
+        .withArgs(g.leaseId, g.end);
     });
 
     it("terminateByProvider and closeUnderfunded are refused at exactly the end", async function () {
       const f = await loadFixture(openFixture);
       await at(f.end);
-      await expect(f.escrow.connect(f.provider).terminateByProvider(f.leaseId)).to.be.revertedWithCustomError(f.escrow, "LeaseExpired").withArgs(f.leaseId, f.end);
+      await expect(f.escrow.connect(f.provider).terminateByProvider(f.leaseId))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseExpired")
+        .withArgs(f.leaseId, f.end);
       await expect(f.escrow.connect(f.other).closeUnderfunded(f.leaseId))
         .to.be.revertedWithCustomError(f.escrow, "LeaseExpired")
         .withArgs(f.leaseId, f.end);
@@ -133,7 +147,9 @@ describe("SettlementEscrow time boundaries (each second pinned)", function () {
       expect(p.final).to.equal(true);
       const before = await stateOf(f);
       await at(f.end - 1n);
-      await expect(f.escrow.close(f.leaseId, p.start, p.point)).to.be.revertedWithCustomError(f.escrow, "LeaseNotExpired").withArgs(f.leaseId, f.end);
+      await expect(f.escrow.close(f.leaseId, p.start, p.point))
+        .to.be.revertedWithCustomError(f.escrow, "LeaseNotExpired")
+        .withArgs(f.leaseId, f.end);
       expect(await stateOf(f)).to.deep.equal(before);
     });
 
@@ -148,7 +164,9 @@ describe("SettlementEscrow time boundaries (each second pinned)", function () {
     it("the next lease of the asset opens at exactly the end, and not one second before", async function () {
       const f = await loadFixture(openFixture);
       await at(f.end - 1n);
-      await expect(f.escrow.connect(f.other).openLease(f.assetId, 1, DAY, DEPOSIT)).to.be.revertedWithCustomError(f.escrow, "AssetNotLeasable").withArgs(f.assetId);
+      await expect(f.escrow.connect(f.other).openLease(f.assetId, 1, DAY, DEPOSIT))
+        .to.be.revertedWithCustomError(f.escrow, "AssetNotLeasable")
+        .withArgs(f.assetId);
       await at(f.end);
       await expect(f.escrow.connect(f.other).openLease(f.assetId, 1, DAY, DEPOSIT))
         .to.emit(f.escrow, "LeaseOpened")
@@ -160,7 +178,9 @@ describe("SettlementEscrow time boundaries (each second pinned)", function () {
     it("resolveDispute is accepted one second before the deadline", async function () {
       const f = await loadFixture(disputedFixture);
       await at(f.deadline - 1n);
-      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 0n)).to.emit(f.escrow, "DisputeResolved").withArgs(f.leaseId, f.arbiter.address, 0n, FIRST_BILL, false);
+      await expect(f.escrow.connect(f.arbiter).resolveDispute(f.leaseId, 0n))
+        .to.emit(f.escrow, "DisputeResolved")
+        .withArgs(f.leaseId, f.arbiter.address, 0n, FIRST_BILL, false);
     });
 
     it("resolveDispute is refused at exactly the deadline, changing nothing", async function () {

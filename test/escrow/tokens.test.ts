@@ -14,7 +14,19 @@ import {
   type MockUSDC,
 } from "../../typechain-types";
 import { ABSENT_BOUNDARY } from "../../src/meterHistory";
-import { DAY, EndReason, HOUR, USDC, at, deployCore, escrowState, expectSolvent, signPermit, termsFor, type TestToken } from "./helpers";
+import {
+  DAY,
+  EndReason,
+  HOUR,
+  USDC,
+  at,
+  deployCore,
+  escrowState,
+  expectSolvent,
+  signPermit,
+  termsFor,
+  type TestToken,
+} from "./helpers";
 import { TERMS_OVERRIDES } from "./fixtures";
 
 const DEPOSIT = 500n * USDC;
@@ -104,17 +116,33 @@ describe("SettlementEscrow with awkward tokens", function () {
         const { escrow, token, t, lessee, provider, other, meters, keeper } = f;
         const start = BigInt(await time.latest()) + 100n;
         await expect(openDay(f, start)).to.changeTokenBalances(token, [lessee, escrow], [-DEPOSIT, DEPOSIT]);
-        await expect(escrow.connect(other).topUp(1n, 100n * USDC)).to.changeTokenBalances(token, [other, escrow], [-100n * USDC, 100n * USDC]);
+        await expect(escrow.connect(other).topUp(1n, 100n * USDC)).to.changeTokenBalances(
+          token,
+          [other, escrow],
+          [-100n * USDC, 100n * USDC],
+        );
         await meters.useAt(start + HOUR, 10_000n, 0n); // 8 GPU-hours available: 16
         await at(start + HOUR + DAY);
-        await expect(keeper.settle(1n, other, start + HOUR + DAY)).to.emit(escrow, "LeaseSettled").withArgs(1n, provider.address, start + HOUR, anyValue, FIRST_HOUR);
+        await expect(keeper.settle(1n, other, start + HOUR + DAY))
+          .to.emit(escrow, "LeaseSettled")
+          .withArgs(1n, provider.address, start + HOUR, anyValue, FIRST_HOUR);
         await meters.useAt(start + DAY + DAY, 0n, 0n); // nothing available after the first hour
         await at(start + 3n * DAY);
         const refund = DEPOSIT + 100n * USDC - FIRST_HOUR;
-        await expect(keeper.close(1n, other, start + 3n * DAY)).to.emit(escrow, "LeaseClosed").withArgs(1n, EndReason.Expired, other.address, true, refund);
+        await expect(keeper.close(1n, other, start + 3n * DAY))
+          .to.emit(escrow, "LeaseClosed")
+          .withArgs(1n, EndReason.Expired, other.address, true, refund);
         await expectSolvent(escrow, token, f.accounts);
-        await expect(escrow.connect(provider).withdraw(t, provider.address)).to.changeTokenBalances(token, [escrow, provider], [-FIRST_HOUR, FIRST_HOUR]);
-        await expect(escrow.connect(lessee).withdraw(t, lessee.address)).to.changeTokenBalances(token, [escrow, lessee], [-refund, refund]);
+        await expect(escrow.connect(provider).withdraw(t, provider.address)).to.changeTokenBalances(
+          token,
+          [escrow, provider],
+          [-FIRST_HOUR, FIRST_HOUR],
+        );
+        await expect(escrow.connect(lessee).withdraw(t, lessee.address)).to.changeTokenBalances(
+          token,
+          [escrow, lessee],
+          [-refund, refund],
+        );
         expect(await token.balanceOf(f.escrowAddress)).to.equal(0n);
         await expectSolvent(escrow, token, f.accounts);
       });
@@ -136,24 +164,26 @@ describe("SettlementEscrow with awkward tokens", function () {
           const f = await loadFixture(tokenFixture);
           await f.token.connect(f.lessee).approve(f.escrowAddress, 0n);
           const p = await signPermit(f.token as unknown as MockUSDC, f.lessee, f.escrowAddress, DEPOSIT, 2n ** 40n);
-          await expect(f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, 1, DAY, DEPOSIT, p.deadline, p.v, p.r, p.s)).to.changeTokenBalances(
-            f.token,
-            [f.lessee, f.escrow],
-            [-DEPOSIT, DEPOSIT],
-          );
+          await expect(
+            f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, 1, DAY, DEPOSIT, p.deadline, p.v, p.r, p.s),
+          ).to.changeTokenBalances(f.token, [f.lessee, f.escrow], [-DEPOSIT, DEPOSIT]);
         });
       } else {
         it("opens through openLeaseWithPermit on an approval (the token has no permit), and reverts PermitFailed without one", async function () {
           const f = await loadFixture(tokenFixture);
           const none = { deadline: 2n ** 40n, v: 27, r: ethers.ZeroHash, s: ethers.ZeroHash };
-          await expect(f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, 1, DAY, DEPOSIT, none.deadline, none.v, none.r, none.s)).to.changeTokenBalances(
-            f.token,
-            [f.lessee, f.escrow],
-            [-DEPOSIT, DEPOSIT],
-          );
+          await expect(
+            f.escrow
+              .connect(f.lessee)
+              .openLeaseWithPermit(f.assetId, 1, DAY, DEPOSIT, none.deadline, none.v, none.r, none.s),
+          ).to.changeTokenBalances(f.token, [f.lessee, f.escrow], [-DEPOSIT, DEPOSIT]);
           await f.escrow.connect(f.provider).terminateByProvider(1n);
           await f.token.connect(f.other).approve(f.escrowAddress, 0n);
-          await expect(f.escrow.connect(f.other).openLeaseWithPermit(f.assetId, 1, DAY, DEPOSIT, none.deadline, none.v, none.r, none.s))
+          await expect(
+            f.escrow
+              .connect(f.other)
+              .openLeaseWithPermit(f.assetId, 1, DAY, DEPOSIT, none.deadline, none.v, none.r, none.s),
+          )
             .to.be.revertedWithCustomError(f.escrow, "PermitFailed")
             .withArgs(f.t, 0n, DEPOSIT);
           expect(await f.escrow.leaseCount()).to.equal(1n);
@@ -164,7 +194,9 @@ describe("SettlementEscrow with awkward tokens", function () {
 
   describe("fee-on-transfer token (1 %)", function () {
     async function feeFixture() {
-      const f = await withToken((await new MockFeeOnTransferToken__factory(await deployer()).deploy(100)) as unknown as TestToken);
+      const f = await withToken(
+        (await new MockFeeOnTransferToken__factory(await deployer()).deploy(100)) as unknown as TestToken,
+      );
       await f.token.connect(f.lessee).approve(f.escrowAddress, ethers.MaxUint256);
       return f;
     }
@@ -176,7 +208,11 @@ describe("SettlementEscrow with awkward tokens", function () {
         .to.be.revertedWithCustomError(f.escrow, "TransferAmountMismatch")
         .withArgs(f.t, DEPOSIT, (DEPOSIT * 99n) / 100n);
       const none = { deadline: 2n ** 40n, v: 27, r: ethers.ZeroHash, s: ethers.ZeroHash };
-      await expect(f.escrow.connect(f.lessee).openLeaseWithPermit(f.assetId, 1, DAY, DEPOSIT, none.deadline, none.v, none.r, none.s))
+      await expect(
+        f.escrow
+          .connect(f.lessee)
+          .openLeaseWithPermit(f.assetId, 1, DAY, DEPOSIT, none.deadline, none.v, none.r, none.s),
+      )
         .to.be.revertedWithCustomError(f.escrow, "TransferAmountMismatch")
         .withArgs(f.t, DEPOSIT, (DEPOSIT * 99n) / 100n);
       expect(await escrowState(f.escrow, f.token, f.accounts)).to.deep.equal(before);
@@ -185,7 +221,9 @@ describe("SettlementEscrow with awkward tokens", function () {
 
   describe("blocklisting token", function () {
     async function blockFixture() {
-      const f = await withToken((await new MockBlocklistToken__factory(await deployer()).deploy()) as unknown as TestToken);
+      const f = await withToken(
+        (await new MockBlocklistToken__factory(await deployer()).deploy()) as unknown as TestToken,
+      );
       await f.token.connect(f.lessee).approve(f.escrowAddress, ethers.MaxUint256);
       const start = BigInt(await time.latest()) + 100n;
       await openDay(f, start);
@@ -204,31 +242,52 @@ describe("SettlementEscrow with awkward tokens", function () {
         .to.be.revertedWithCustomError(f.token, "Blocklisted")
         .withArgs(f.provider.address);
       expect(await f.escrow.withdrawable(f.provider.address, f.t)).to.equal(FIRST_HOUR);
-      await expect(f.escrow.connect(f.lessee).withdraw(f.t, f.lessee.address)).to.changeTokenBalances(f.token, [f.lessee], [DEPOSIT - FIRST_HOUR]);
-      await expect(f.escrow.connect(f.provider).withdraw(f.t, f.other.address)).to.changeTokenBalances(f.token, [f.other], [FIRST_HOUR]);
+      await expect(f.escrow.connect(f.lessee).withdraw(f.t, f.lessee.address)).to.changeTokenBalances(
+        f.token,
+        [f.lessee],
+        [DEPOSIT - FIRST_HOUR],
+      );
+      await expect(f.escrow.connect(f.provider).withdraw(f.t, f.other.address)).to.changeTokenBalances(
+        f.token,
+        [f.other],
+        [FIRST_HOUR],
+      );
       expect(await f.token.balanceOf(f.escrowAddress)).to.equal(0n);
     });
 
     it("a blocklisted lessee is still refunded and withdraws to another address; it cannot open a new lease", async function () {
       const f = await loadFixture(blockFixture);
       await f.token.setBlocklisted(f.lessee.address, true);
-      await expect(f.escrow.connect(f.lessee).withdraw(f.t, f.other.address)).to.changeTokenBalances(f.token, [f.other], [DEPOSIT - FIRST_HOUR]);
+      await expect(f.escrow.connect(f.lessee).withdraw(f.t, f.other.address)).to.changeTokenBalances(
+        f.token,
+        [f.other],
+        [DEPOSIT - FIRST_HOUR],
+      );
       await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 1, DAY, DEPOSIT))
         .to.be.revertedWithCustomError(f.token, "Blocklisted")
         .withArgs(f.lessee.address);
-      await expect(f.escrow.connect(f.provider).withdraw(f.t, f.provider.address)).to.changeTokenBalances(f.token, [f.provider], [FIRST_HOUR]);
+      await expect(f.escrow.connect(f.provider).withdraw(f.t, f.provider.address)).to.changeTokenBalances(
+        f.token,
+        [f.provider],
+        [FIRST_HOUR],
+      );
     });
   });
 
   describe("re-entrant token", function () {
     async function reentrantFixture() {
-      const f = await withToken((await new MockReentrantToken__factory(await deployer()).deploy()) as unknown as TestToken);
+      const f = await withToken(
+        (await new MockReentrantToken__factory(await deployer()).deploy()) as unknown as TestToken,
+      );
       await f.token.connect(f.lessee).approve(f.escrowAddress, ethers.MaxUint256);
       await f.token.connect(f.other).approve(f.escrowAddress, ethers.MaxUint256);
       return { ...f, hook: f.token as unknown as MockReentrantToken };
     }
 
-    const guarded = (t: string, escrow: { interface: { encodeFunctionData(name: string, args: unknown[]): string } }) => ({
+    const guarded = (
+      t: string,
+      escrow: { interface: { encodeFunctionData(name: string, args: unknown[]): string } },
+    ) => ({
       withdraw: escrow.interface.encodeFunctionData("withdraw", [t, ethers.ZeroAddress.replace(/0$/, "1")]),
       topUp: escrow.interface.encodeFunctionData("topUp", [1n, 1n]),
       openLease: escrow.interface.encodeFunctionData("openLease", [1n, 1, DAY, DEPOSIT]),
@@ -239,16 +298,30 @@ describe("SettlementEscrow with awkward tokens", function () {
       resolveDisputeByTimeout: escrow.interface.encodeFunctionData("resolveDisputeByTimeout", [1n]),
     });
 
-    for (const fn of ["withdraw", "topUp", "openLease", "endByLessee", "terminateByProvider", "closeUnderfunded", "resolveDispute", "resolveDisputeByTimeout"]) {
+    for (const fn of [
+      "withdraw",
+      "topUp",
+      "openLease",
+      "endByLessee",
+      "terminateByProvider",
+      "closeUnderfunded",
+      "resolveDispute",
+      "resolveDisputeByTimeout",
+    ]) {
       it(`blocks a call back into ${fn} from the deposit's transfer hook with ReentrancyGuardReentrantCall`, async function () {
         const f = await loadFixture(reentrantFixture);
         const data = guarded(f.t, f.escrow)[fn as keyof ReturnType<typeof guarded>];
         // The arbiter's call is role-checked first: give the token the role, so only the guard stands in the way.
         if (fn === "resolveDispute") await f.escrow.grantRole(await f.escrow.ARBITER_ROLE(), f.t);
         await f.hook.arm(f.escrowAddress, data);
-        await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 1, DAY, DEPOSIT)).to.emit(f.hook, "ReentryAttempted");
+        await expect(f.escrow.connect(f.lessee).openLease(f.assetId, 1, DAY, DEPOSIT)).to.emit(
+          f.hook,
+          "ReentryAttempted",
+        );
         expect(await f.hook.lastReentrySucceeded()).to.equal(false);
-        expect(await f.hook.lastReentryReturnData()).to.equal(f.escrow.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []));
+        expect(await f.hook.lastReentryReturnData()).to.equal(
+          f.escrow.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []),
+        );
         const l = await f.escrow.leaseOf(1n);
         expect([l.balance, l.deposited, l.endReason]).to.deep.equal([DEPOSIT, DEPOSIT, BigInt(EndReason.None)]);
         expect(await f.escrow.leaseCount()).to.equal(1n);
@@ -264,9 +337,15 @@ describe("SettlementEscrow with awkward tokens", function () {
       await time.increase(8n * DAY);
       await f.escrow.close(1n, ABSENT_BOUNDARY, ABSENT_BOUNDARY);
       await f.hook.arm(f.escrowAddress, f.escrow.interface.encodeFunctionData("withdraw", [f.t, f.lessee.address]));
-      await expect(f.escrow.connect(f.lessee).withdraw(f.t, f.lessee.address)).to.changeTokenBalances(f.token, [f.escrow, f.lessee], [-DEPOSIT, DEPOSIT]);
+      await expect(f.escrow.connect(f.lessee).withdraw(f.t, f.lessee.address)).to.changeTokenBalances(
+        f.token,
+        [f.escrow, f.lessee],
+        [-DEPOSIT, DEPOSIT],
+      );
       expect(await f.hook.lastReentrySucceeded()).to.equal(false);
-      expect(await f.hook.lastReentryReturnData()).to.equal(f.escrow.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []));
+      expect(await f.hook.lastReentryReturnData()).to.equal(
+        f.escrow.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []),
+      );
       expect(await f.token.balanceOf(f.escrowAddress)).to.equal(0n);
     });
   });
