@@ -19,6 +19,7 @@ import {
   at,
   billArgs,
   billOf,
+  deployCore,
   escrowState,
   expectLeaseBalanced,
   expectSolvent,
@@ -42,6 +43,7 @@ import {
   readingAt,
   settledFixture,
   termsFixture,
+  withTerms,
   type TermsFixture,
 } from "./fixtures";
 
@@ -57,6 +59,11 @@ function termsArgs(t: ReturnType<typeof termsFor>) {
     t.slaAvailabilityBps,
     t.earlyEndAllowed,
   ];
+}
+
+/** As `termsFixture`, on an escrow whose dispute window (30 s) is shorter than the oracle's skew (60 s). */
+async function thirtySecondWindowFixture() {
+  return withTerms(await deployCore({ disputeWindowSeconds: 30n }));
 }
 
 /** Escrow state for "a refused call changes nothing". */
@@ -717,6 +724,25 @@ describe("SettlementEscrow", function () {
         .to.be.revertedWithCustomError(f.escrow, "ReadingNotYetBillable")
         .withArgs(f.leaseId, f.billableAt);
       expect(await stateOf(f)).to.deep.equal(before);
+    });
+
+    it("reverts ReadingNotYetBillable for a point stamped after now, even past its dispute window (a window shorter than the skew)", async function () {
+      const f = await loadFixture(thirtySecondWindowFixture);
+      const start = BigInt(await time.latest()) + 100n;
+      const leaseId = await openAt(f, start, DAY, DEPOSIT);
+      const stamped = start + 6n * HOUR;
+      await f.meters.useAt(stamped, 10_000n, 5_000n, stamped - 60n); // billable by its window from stamped − 30 s
+      const p = (await f.keeper.proofs(leaseId, stamped))!;
+      const before = await stateOf(f);
+      await at(stamped - 1n);
+      await expect(f.escrow.settle(leaseId, p.start, p.point))
+        .to.be.revertedWithCustomError(f.escrow, "ReadingNotYetBillable")
+        .withArgs(leaseId, stamped);
+      expect(await stateOf(f)).to.deep.equal(before);
+      await at(stamped);
+      await expect(f.escrow.settle(leaseId, p.start, p.point))
+        .to.emit(f.escrow, "LeaseSettled")
+        .withArgs(leaseId, f.provider.address, stamped, anyBill, anyUint);
     });
 
     it("reverts StartMeterRequired when the start meter is neither stored nor proven", async function () {
@@ -1479,6 +1505,55 @@ describe("SettlementEscrow", function () {
       await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, p.start, p.point))
         .to.be.revertedWithCustomError(f.escrow, "LeaseAlreadyClosed")
         .withArgs(f.leaseId);
+    });
+
+    it("reverts ReadingNotYetBillable for a point stamped after now (ahead within the oracle's skew) until its time", async function () {
+      const f = await loadFixture(openFixture);
+      const stamped = f.start + 6n * HOUR;
+      await f.meters.useAt(stamped, 10_000n, 5_000n, stamped - 50n); // accepted 50 s before its time
+      const p = (await f.keeper.proofs(f.leaseId, undefined, true))!;
+      const before = await stateOf(f);
+      await at(stamped - 1n);
+      await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, p.start, p.point))
+        .to.be.revertedWithCustomError(f.escrow, "ReadingNotYetBillable")
+        .withArgs(f.leaseId, stamped);
+      expect(await stateOf(f)).to.deep.equal(before);
+      await at(stamped);
+      await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, p.start, p.point))
+        .to.emit(f.escrow, "DisputeRaised")
+        .withArgs(f.leaseId, FIRST_BILL, stamped, stamped + ARBITER_TIMEOUT);
+    });
+
+    it("can never hold time after the lease's end: a future point disputed before an early end is refused", async function () {
+      const f = await loadFixture(openFixture);
+      const stamped = f.start + 6n * HOUR;
+      await f.meters.useAt(stamped, 10_000n, 5_000n, stamped - 50n);
+      const p = (await f.keeper.proofs(f.leaseId, undefined, true))!;
+      await at(stamped - 40n);
+      await expect(f.escrow.connect(f.lessee).dispute(f.leaseId, p.start, p.point))
+        .to.be.revertedWithCustomError(f.escrow, "ReadingNotYetBillable")
+        .withArgs(f.leaseId, stamped);
+      await at(stamped - 30n);
+      await f.escrow.connect(f.provider).terminateByProvider(f.leaseId);
+      // Billed only up to the new end: 8 GPUs available for 6 h − 30 s, half busy, interpolated.
+      const end = stamped - 30n;
+      const bill = bill8(
+        firstMeter(f.start),
+        {
+          timestamp: end,
+          busyGpuSeconds: 1_000n + (4n * 6n * HOUR * (end - f.start)) / (6n * HOUR),
+          availableGpuSeconds: 5_000n + 8n * (end - f.start),
+          energyJ: 1_000_000n,
+        },
+        end - f.start,
+        f.terms,
+      );
+      await at(stamped - 50n + DAY);
+      await expect(f.keeper.close(f.leaseId, f.other, stamped - 50n + DAY))
+        .to.emit(f.escrow, "LeaseSettled")
+        .withArgs(f.leaseId, f.provider.address, end, billArgs(bill), bill.total);
+      expect(bill.total).to.be.lt(FIRST_BILL);
+      expect((await f.escrow.leaseOf(f.leaseId)).billed).to.equal(bill.total);
     });
 
     it("works while paused and after an early end", async function () {

@@ -54,7 +54,7 @@ export async function shortWindowTermsFixture() {
 /** The dispute window of `shortWindowTermsFixture`: a reading stamped t may be accepted at t − 60 and billed at t. */
 export const SHORT_WINDOW = 60n;
 
-async function withTerms(core: Awaited<ReturnType<typeof deployCore>>) {
+export async function withTerms(core: Awaited<ReturnType<typeof deployCore>>) {
   const { admin, escrow, provider, lessee, other, assetId } = core;
   const usdc = await new MockUSDC__factory(admin).deploy();
   const token = await usdc.getAddress();

@@ -364,7 +364,8 @@ contract SettlementEscrowHandler is OracleHistory {
         if (!provable) return;
         (MeterBoundary memory start, MeterBoundary memory point) = _proofsFor(l, k);
         Expected memory e = _expect(l, k);
-        bool billable = block.timestamp >= uint256(e.latestAcceptedAt) + disputeWindow;
+        // Billable: every reading past its dispute window, and the point not after now.
+        bool billable = block.timestamp >= uint256(e.latestAcceptedAt) + disputeWindow && block.timestamp >= e.pointTime;
         bool expected = !l.closed && !ghostBurned[l.assetId] && (e.chargeable != 0 || e.newStart) && billable;
         calls["settle"]++;
         vm.prank(actors[callerSeed % actors.length]);
@@ -454,7 +455,12 @@ contract SettlementEscrowHandler is OracleHistory {
         if (!provable) return;
         (MeterBoundary memory start, MeterBoundary memory point) = _proofsFor(l, k);
         Expected memory e = _expect(l, k);
-        bool expected = !l.closed && l.disputed == 0 && !ghostBurned[l.assetId] && e.chargeable != 0;
+        // Readings of any age, but never a point after now (a reading stamped ahead within the skew).
+        bool expected = !l.closed &&
+            l.disputed == 0 &&
+            !ghostBurned[l.assetId] &&
+            e.chargeable != 0 &&
+            block.timestamp >= e.pointTime;
         calls["dispute"]++;
         vm.prank(l.lessee);
         (bool ok, ) = address(escrow).call(abi.encodeCall(escrow.dispute, (leaseId, start, point)));
