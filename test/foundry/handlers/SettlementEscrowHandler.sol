@@ -94,6 +94,8 @@ contract SettlementEscrowHandler is OracleHistory {
     uint256 public ruleBreaks;
     string public lastRuleBreak;
     mapping(bytes32 action => uint256) public calls;
+    /// @notice Calls the escrow accepted, per action (the campaign's reach: see `test_handlerReach`).
+    mapping(bytes32 action => uint256) public accepted;
 
     constructor(
         SettlementEscrow escrow_,
@@ -119,7 +121,10 @@ contract SettlementEscrowHandler is OracleHistory {
         for (uint256 i = 0; i < lessees_.length; i++) actors.push(lessees_[i]);
         for (uint256 i = 0; i < owners_.length; i++) actors.push(owners_[i]);
         actors.push(stranger);
-        for (uint256 i = 0; i < assets_.length; i++) ghostOwner[assets_[i]] = nft_.ownerOf(assets_[i]);
+        for (uint256 i = 0; i < assets_.length; i++) {
+            ghostOwner[assets_[i]] = nft_.ownerOf(assets_[i]);
+            _rememberSpec(assets_[i]);
+        }
     }
 
     // ---------------------------------------------------------------- views for the invariants
@@ -151,7 +156,7 @@ contract SettlementEscrowHandler is OracleHistory {
         GhostMeter memory s = _meterAt(l.assetId, _firstAtOrAfter(l.assetId, l.startTime), l.startTime, true);
         GhostMeter memory e = _meterAt(l.assetId, _firstAtOrAfter(l.assetId, l.endTime), l.endTime, false);
         if (!s.exists || !e.exists) return (false, 0);
-        (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(l.assetId);
+        (uint16 gpuCount, uint16 tdp) = _limits(l.assetId);
         bill = SettlementMath.leaseBill(s.meter, e.meter, l.endTime - l.startTime, gpuCount, tdp, _stored(l)).total;
         return (true, bill);
     }
@@ -159,8 +164,7 @@ contract SettlementEscrowHandler is OracleHistory {
     /// @notice Full use of the lease over its time: no bill may exceed it.
     function fullUse(uint256 leaseId) external view returns (uint256) {
         GhostLease memory l = _leases[leaseId - 1];
-        if (ghostBurned[l.assetId]) return type(uint256).max;
-        (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(l.assetId);
+        (uint16 gpuCount, uint16 tdp) = _limits(l.assetId);
         return SettlementMath.fullUseCost(gpuCount, tdp, _stored(l), l.endTime - l.startTime);
     }
 
@@ -260,8 +264,11 @@ contract SettlementEscrowHandler is OracleHistory {
         p.current = ghostCurrentTerms[p.assetId];
         p.version = durationSeed % 8 == 0 ? uint24(bound(durationSeed >> 8, 0, ghostLatestTerms[p.assetId] + 1)) : p.current;
         LeaseTerms memory t = _terms[p.assetId][p.current == 0 ? ghostLatestTerms[p.assetId] : p.current];
-        p.duration = uint64(bound(durationSeed >> 40, t.minDurationSeconds, t.maxDurationSeconds));
-        (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(p.assetId);
+        // Half the leases last at most half a day beyond their minimum, so that many end within a run.
+        uint256 longest = durationSeed % 2 == 0 ? t.maxDurationSeconds : t.minDurationSeconds + 12 hours;
+        if (longest > t.maxDurationSeconds) longest = t.maxDurationSeconds;
+        p.duration = uint64(bound(durationSeed >> 40, t.minDurationSeconds, longest));
+        (uint16 gpuCount, uint16 tdp) = _limits(p.assetId);
         StoredLeaseTerms memory s = _storedOf(t);
         p.minimum = SettlementMath.fullUseCost(gpuCount, tdp, s, 1 hours);
         uint256 whole = SettlementMath.fullUseCost(gpuCount, tdp, s, p.duration);
@@ -297,10 +304,12 @@ contract SettlementEscrowHandler is OracleHistory {
 
     // ---------------------------------------------------------------- actions: meters and time
 
-    /// @notice Posts one signed batch now (stamped up to the skew ahead) for one to three assets: deltas
-    /// physically possible, except one reading in ten that jumps past the GPUs' capacity.
+    /// @notice A feeder round: up to six hours pass, then one signed batch for one to three assets,
+    /// stamped now (one in four up to the oracle's skew ahead); deltas physically possible, except one
+    /// reading in ten that jumps past the GPUs' capacity.
     function report(uint256 assetMask, uint256 availableBps, uint256 busyBps, uint256 energyBps, uint256 aheadSeed) external {
-        uint64 timestamp = uint64(block.timestamp) + uint64(bound(aheadSeed, 0, skew));
+        vm.warp(block.timestamp + bound(aheadSeed >> 16, 0, 6 hours));
+        uint64 timestamp = uint64(block.timestamp) + (aheadSeed % 4 == 0 ? uint64(bound(aheadSeed >> 2, 1, skew)) : 0);
         if (timestamp <= lastBatchTimestamp) timestamp = lastBatchTimestamp + 1;
         if (timestamp > block.timestamp + skew) return;
         uint256 count;
@@ -313,11 +322,16 @@ contract SettlementEscrowHandler is OracleHistory {
         for (uint256 i = 0; i < assets.length; i++) {
             if (mask & (1 << i) == 0 || ghostBurned[assets[i]]) continue;
             ids[n] = assets[i];
-            values[n] = _nextValues(assets[i], timestamp, availableBps >> (16 * i), busyBps >> (16 * i), energyBps >> (16 * i));
+            values[n] = _nextValues(assets[i], timestamp, _spread(availableBps, i), _spread(busyBps, i), _spread(energyBps, i));
             n++;
         }
         calls["report"]++;
         _post(timestamp, ids, values);
+    }
+
+    /// @dev A seed of its own for asset `i` of a batch (the first asset takes the fuzzer's value as it is).
+    function _spread(uint256 seed, uint256 i) internal pure returns (uint256) {
+        return i == 0 ? seed : uint256(keccak256(abi.encode(seed, i)));
     }
 
     function _nextValues(
@@ -332,7 +346,7 @@ contract SettlementEscrowHandler is OracleHistory {
             // An asset's first reading: counters cumulative since some earlier origin.
             return Meter({ timestamp: timestamp, busyGpuSeconds: 1_000, availableGpuSeconds: 5_000, energyJ: 1_000_000 });
         }
-        (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(assetId);
+        (uint16 gpuCount, uint16 tdp) = _limits(assetId);
         uint256 dt = timestamp - last.timestamp;
         uint256 available = (uint256(gpuCount) * dt * bound(availableBps, 0, 10_000)) / 10_000;
         uint256 busy = (available * bound(busyBps, 0, 10_000)) / 10_000;
@@ -360,7 +374,7 @@ contract SettlementEscrowHandler is OracleHistory {
         (uint256 leaseId, bool any) = _lease(leaseSeed);
         if (!any) return;
         GhostLease memory l = _leases[leaseId - 1];
-        (bool provable, uint256 k) = _pickPoint(l, pointSeed);
+        (bool provable, uint256 k) = _pickPoint(l, pointSeed, true);
         if (!provable) return;
         (MeterBoundary memory start, MeterBoundary memory point) = _proofsFor(l, k);
         Expected memory e = _expect(l, k);
@@ -378,7 +392,10 @@ contract SettlementEscrowHandler is OracleHistory {
     /// else without.
     function close(uint256 leaseSeed, uint256 callerSeed, uint256 withReadingSeed) external {
         (uint256 leaseId, bool any) = _lease(leaseSeed);
-        if (!any) return;
+        if (any) _close(leaseId, callerSeed, withReadingSeed);
+    }
+
+    function _close(uint256 leaseId, uint256 callerSeed, uint256 withReadingSeed) internal {
         GhostLease memory l = _leases[leaseId - 1];
         uint256 k = _firstAtOrAfter(l.assetId, l.endTime);
         bool useReading = k < _history[l.assetId].length && withReadingSeed % 4 != 0;
@@ -435,7 +452,7 @@ contract SettlementEscrowHandler is OracleHistory {
         GhostLease storage l = _leases[leaseId - 1];
         uint256 horizon = block.timestamp + 1 hours;
         uint256 to = l.endTime < horizon ? l.endTime : horizon;
-        (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(l.assetId);
+        (uint16 gpuCount, uint16 tdp) = _limits(l.assetId);
         uint256 required = SettlementMath.fullUseCost(gpuCount, tdp, _stored(l), to - l.startTime);
         bool expected = _running(l) && l.deposited < required;
         calls["closeUnderfunded"]++;
@@ -451,7 +468,7 @@ contract SettlementEscrowHandler is OracleHistory {
         (uint256 leaseId, bool any) = _lease(leaseSeed);
         if (!any) return;
         GhostLease memory l = _leases[leaseId - 1];
-        (bool provable, uint256 k) = _pickPoint(l, pointSeed);
+        (bool provable, uint256 k) = _pickPoint(l, pointSeed, false);
         if (!provable) return;
         (MeterBoundary memory start, MeterBoundary memory point) = _proofsFor(l, k);
         Expected memory e = _expect(l, k);
@@ -485,7 +502,10 @@ contract SettlementEscrowHandler is OracleHistory {
 
     function resolveDisputeByTimeout(uint256 leaseSeed, uint256 callerSeed) external {
         (uint256 leaseId, bool any) = _lease(leaseSeed);
-        if (!any) return;
+        if (any) _resolveByTimeout(leaseId, callerSeed);
+    }
+
+    function _resolveByTimeout(uint256 leaseId, uint256 callerSeed) internal {
         GhostLease storage l = _leases[leaseId - 1];
         bool expected = l.disputed != 0 && block.timestamp >= l.disputeDeadline;
         calls["resolveDisputeByTimeout"]++;
@@ -523,10 +543,10 @@ contract SettlementEscrowHandler is OracleHistory {
         ghostOwner[assetId] = buyer;
     }
 
-    /// @notice The owner burns the burnable asset once no lease holds its user right.
-    function burnAsset() external {
+    /// @notice The owner burns the burnable asset (one call in eight) once no lease holds its user right.
+    function burnAsset(uint256 seed) external {
         uint256 assetId = burnableAsset;
-        if (ghostBurned[assetId]) return;
+        if (ghostBurned[assetId] || seed % 8 != 0) return;
         bool expected = !_hasRunningLease(assetId);
         calls["burnAsset"]++;
         vm.prank(ghostOwner[assetId]);
@@ -565,11 +585,11 @@ contract SettlementEscrowHandler is OracleHistory {
                     Expected memory e = _expect(l, k);
                     if (block.timestamp < uint256(e.latestAcceptedAt) + disputeWindow) seed = 0;
                 }
-                this.close(id - 1, 0, seed);
+                _close(id, 0, seed);
                 if (!_leases[id - 1].closed) _break("sweep", "a lease could not be closed");
             }
             if (_leases[id - 1].disputed != 0) {
-                this.resolveDisputeByTimeout(id - 1, 0);
+                _resolveByTimeout(id, 0);
                 if (_leases[id - 1].disputed != 0) _break("sweep", "a dispute could not be resolved");
             }
         }
@@ -588,14 +608,24 @@ contract SettlementEscrowHandler is OracleHistory {
 
     /// @dev A billing point: one of the asset's readings from the last one before the lease start to
     /// the first one at or after its end. False when nothing would prove the start meter.
-    function _pickPoint(GhostLease memory l, uint256 seed) internal view returns (bool, uint256) {
+    function _pickPoint(GhostLease memory l, uint256 seed, bool billable) internal view returns (bool, uint256) {
         uint256 length = _history[l.assetId].length;
         uint256 first = _firstAtOrAfter(l.assetId, l.startTime);
         if (first >= length) return (false, 0);
         uint256 last = _firstAtOrAfter(l.assetId, l.endTime);
         if (last >= length) last = length - 1;
+        // Half the time the latest reading a keeper (or lessee) could use now: not ahead of now and, for
+        // a settlement, past its dispute window. Otherwise any.
+        if (seed % 2 == 0) {
+            for (uint256 k = last + 1; k > first; k--) {
+                Recorded memory r = _history[l.assetId][k - 1];
+                if (r.timestamp > block.timestamp) continue;
+                if (billable && uint256(r.acceptedAt) + disputeWindow > block.timestamp) continue;
+                return (true, k - 1);
+            }
+        }
         uint256 lo = first == 0 ? 0 : first - 1;
-        return (true, bound(seed, lo, last));
+        return (true, bound(seed >> 1, lo, last));
     }
 
     /// @dev What the escrow should bill for a point at reading `k`, from the ghost's own meters.
@@ -615,7 +645,7 @@ contract SettlementEscrowHandler is OracleHistory {
             if (s.acceptedAt > e.latestAcceptedAt) e.latestAcceptedAt = s.acceptedAt;
         }
         if (ghostBurned[l.assetId]) return e;
-        (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(l.assetId);
+        (uint16 gpuCount, uint16 tdp) = _limits(l.assetId);
         e.bill = SettlementMath.leaseBill(e.start, point.meter, l.endTime - l.startTime, gpuCount, tdp, _stored(l)).total;
         if (e.bill > l.billed) {
             uint256 increase = e.bill - l.billed;
@@ -669,6 +699,7 @@ contract SettlementEscrowHandler is OracleHistory {
 
     /// @dev Records a rule break when the escrow's answer differs from the prediction; returns whether they agree.
     function _outcome(string memory action, bool ok, bool expected) internal returns (bool) {
+        if (ok) accepted[keccak256(bytes(action))]++;
         if (ok == expected) return true;
         _break(action, ok ? "accepted a call it must refuse" : "refused a call it must accept");
         return false;
@@ -694,10 +725,11 @@ contract SettlementEscrowHandler is OracleHistory {
         return assets[seed % assets.length];
     }
 
-    /// @dev A lease id from a seed (false before the first lease).
+    /// @dev A lease id from a seed: half the time the newest lease, else any (false before the first).
     function _lease(uint256 seed) internal view returns (uint256, bool) {
         if (_leases.length == 0) return (0, false);
-        return (1 + (seed % _leases.length), true);
+        if (seed % 2 == 0) return (_leases.length, true);
+        return (1 + ((seed >> 1) % _leases.length), true);
     }
 
     function _stored(GhostLease memory l) internal view returns (StoredLeaseTerms memory) {

@@ -17,7 +17,7 @@ import { MockNoReturnToken } from "../../../contracts/mocks/MockNoReturnToken.so
 /// from the real UsageOracle: the handler signs each batch (one signer, threshold 1), submits it, and
 /// proves every reading it bills with Merkle proofs it builds itself.
 /// forge-config: default.invariant.runs = 64
-/// forge-config: default.invariant.depth = 120
+/// forge-config: default.invariant.depth = 150
 /// forge-config: deep.invariant.runs = 1000
 /// forge-config: deep.invariant.depth = 200
 contract SettlementEscrowInvariantTest is TestBase {
@@ -126,6 +126,50 @@ contract SettlementEscrowInvariantTest is TestBase {
                 slaAvailabilityBps: sla,
                 earlyEndAllowed: earlyEnd
             });
+    }
+
+    // ---------------------------------------------------------------- the handler reaches every outcome
+
+    /// @notice A fixed walk through the handler's actions in which the escrow accepts each kind of call
+    /// at least once, with the ghost agreeing all the way: the campaign's predictions are exercised on
+    /// accepting paths, not only on refusals.
+    function test_handlerReach() public {
+        handler.report(7, 10_000, 5_000, 2_000, 1); // first readings of all three assets, stamped now
+        handler.openLease(0, 0, (uint256(2 days) << 40) | 2, 1); // lessee 0, asset a, 2 days, current terms
+        handler.openLease(1, 1, (uint256(2 days) << 40) | 2, 1); // lessee 1, asset b
+        handler.report(7, 9_000, 6_000, 3_000, (uint256(1 hours) << 16) | 1);
+        handler.dispute(0, 0); // lease 2 (the newest: even seed): its lessee disputes up to the latest reading
+        handler.warp(uint256(1 days) << 3);
+        handler.report(7, 10_000, 10_000, 5_000, (uint256(2 hours) << 16) | 1);
+        handler.settle(0, 0, 0); // lease 2: its bill up to the latest billable reading is under dispute
+        handler.settle(1, 0, 0); // lease 1 (odd seed): settles up to its latest billable reading
+        handler.topUp(1, 3, 1e6);
+        handler.resolveDispute(0, (uint256(5) << 3) | 1); // lease 2: 5 units back to the lessee
+        handler.endByLessee(1);
+        handler.terminateByProvider(0);
+        handler.warp(uint256(8 days) << 3);
+        handler.report(7, 10_000, 0, 0, 1);
+        handler.warp(uint256(1 days) << 3);
+        handler.close(1, 0, 1);
+        handler.close(0, 0, 1);
+        handler.withdraw(0);
+        vm.assertEq(handler.ruleBreaks(), 0, handler.lastRuleBreak());
+        invariant_escrowMatchesItsGhost();
+        string[9] memory names = [
+            "openLease",
+            "dispute",
+            "settle",
+            "topUp",
+            "resolveDispute",
+            "endByLessee",
+            "terminateByProvider",
+            "close",
+            "withdraw"
+        ];
+        for (uint256 i = 0; i < names.length; i++) {
+            vm.assertGt(handler.accepted(keccak256(bytes(names[i]))), 0, string.concat("accepted: ", names[i]));
+        }
+        vm.assertTrue(handler.sweep(), handler.lastRuleBreak());
     }
 
     // ---------------------------------------------------------------- invariants
@@ -281,7 +325,7 @@ contract SettlementEscrowInvariantTest is TestBase {
 
 /// @notice The same campaign paid in a USDT-like token whose transfers return nothing.
 /// forge-config: default.invariant.runs = 64
-/// forge-config: default.invariant.depth = 120
+/// forge-config: default.invariant.depth = 150
 /// forge-config: deep.invariant.runs = 1000
 /// forge-config: deep.invariant.depth = 200
 contract SettlementEscrowNoReturnTokenInvariantTest is SettlementEscrowInvariantTest {

@@ -45,6 +45,8 @@ abstract contract OracleHistory is CheatBase {
     GpuAssetNFT public immutable nft;
     uint256 internal immutable _signerKey;
 
+    /// @dev Each asset's GPU count and TDP, read once (they stay readable after a burn).
+    mapping(uint256 assetId => uint16[2]) internal _spec;
     mapping(uint32 batchIndex => Batch) internal _batches;
     mapping(uint256 assetId => Recorded[]) internal _history;
     uint64 public lastBatchTimestamp;
@@ -53,6 +55,17 @@ abstract contract OracleHistory is CheatBase {
         oracle = oracle_;
         nft = nft_;
         _signerKey = signerKey_;
+    }
+
+    /// @dev Remembers an asset's spec (call once per asset, before it can be burned).
+    function _rememberSpec(uint256 assetId) internal {
+        (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(assetId);
+        _spec[assetId] = [gpuCount, tdp];
+    }
+
+    /// @dev The asset's GPU count and TDP per GPU.
+    function _limits(uint256 assetId) internal view returns (uint16 gpuCount, uint16 tdp) {
+        return (_spec[assetId][0], _spec[assetId][1]);
     }
 
     /// @notice How many readings of an asset were posted.
@@ -193,7 +206,7 @@ abstract contract OracleHistory is CheatBase {
         if (b.busyGpuSeconds < a.busyGpuSeconds || b.availableGpuSeconds < a.availableGpuSeconds || b.energyJ < a.energyJ) {
             return false;
         }
-        (uint16 gpuCount, uint16 tdp, ) = nft.meteringLimits(assetId);
+        (uint16 gpuCount, uint16 tdp) = _limits(assetId);
         uint256 dt = b.timestamp - a.timestamp;
         uint256 busy = b.busyGpuSeconds - a.busyGpuSeconds;
         uint256 available = b.availableGpuSeconds - a.availableGpuSeconds;
