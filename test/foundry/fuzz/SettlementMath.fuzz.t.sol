@@ -161,8 +161,8 @@ contract SettlementMathFuzzTest is TestBase {
         }
     }
 
-    /// @notice S7: each fee is the exact rational fee rounded down (never up), and availability is the
-    /// exact ratio rounded down and capped.
+    /// @notice S7: each fee is the exact rational fee rounded down (never up), availability is the
+    /// exact ratio rounded down and capped, and busy time counts at most up to the available time.
     function testFuzz_roundingFavoursTheLessee(uint256 seed, uint16 gpuCount, uint16 tdp) public pure {
         Case memory c = _case(seed);
         gpuCount = uint16(bound(gpuCount, 1, type(uint16).max));
@@ -178,6 +178,8 @@ contract SettlementMathFuzzTest is TestBase {
         vm.assertGt((b.reservationFee + 1) * 3600, exact, "S7 reservation fee is the floor");
         uint256 bps = (available * 10_000) / (uint256(gpuCount) * c.leaseSeconds);
         vm.assertEq(b.availabilityBps, bps < 10_000 ? bps : 10_000, "S7 availability floor, capped");
+        // Busy time is counted at most up to the available time (so never beyond the GPUs' capacity).
+        vm.assertLe(b.usageFee, (available * c.terms.usagePricePerBusyGpuHour) / 3600, "S7 busy <= available");
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {
