@@ -328,6 +328,7 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         Billing memory billing = _billing(leaseId, lease, _terms[lease.assetId][lease.termsVersion], start, point);
         amount = billing.chargeable;
         if (amount == 0) revert NothingToDispute(leaseId, billing.bill.total, lease.billed);
+        _requireNotAhead(leaseId, billing);
         // Effects: billed like a settlement, but held instead of credited.
         uint64 deadline = uint64(block.timestamp) + arbiterTimeoutSeconds;
         _recordBilling(lease, billing);
@@ -565,10 +566,18 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         );
     }
 
-    /// @dev Reverts unless every reading a billing used is past its dispute window.
+    /// @dev Reverts unless every reading a billing used is past its dispute window and the billing point
+    /// is not after now (see `_requireNotAhead`).
     function _requireBillable(uint256 leaseId, Billing memory billing) private view {
         uint64 billableAt = billing.latestAcceptedAt + disputeWindowSeconds;
+        if (billableAt < billing.pointTime) billableAt = billing.pointTime;
         if (block.timestamp < billableAt) revert ReadingNotYetBillable(leaseId, billableAt);
+    }
+
+    /// @dev Reverts while the billing point is after now: a reading may be stamped up to the oracle's
+    /// skew ahead, and billing it before its time could bill time after an early end that comes first.
+    function _requireNotAhead(uint256 leaseId, Billing memory billing) private view {
+        if (block.timestamp < billing.pointTime) revert ReadingNotYetBillable(leaseId, billing.pointTime);
     }
 
     /// @dev Stores what a billing proved (the start meter, the new bill) and takes its charge from the

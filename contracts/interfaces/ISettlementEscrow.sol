@@ -116,7 +116,8 @@ interface ISettlementEscrow {
     /// @notice The meter at the lease start is not stored yet and no proof of it was given.
     /// @param leaseId The lease.
     error StartMeterRequired(uint256 leaseId);
-    /// @notice A reading used is still inside its dispute window.
+    /// @notice A reading used is still inside its dispute window, or the billing point is after now (a
+    /// reading stamped ahead within the oracle's skew).
     /// @param leaseId The lease.
     /// @param billableAt When it becomes billable.
     error ReadingNotYetBillable(uint256 leaseId, uint64 billableAt);
@@ -387,7 +388,7 @@ interface ISettlementEscrow {
     // ---------------------------------------------------------------- disputes
 
     /// @notice The lessee disputes the readings up to a point: the bill increase up to it (readings of
-    /// any age) is taken from the balance and held for the arbiter.
+    /// any age, a point not after now) is taken from the balance and held for the arbiter.
     /// @param leaseId The lease.
     /// @param start The meter at the lease start (absent once stored).
     /// @param point The point, as in `settle`.

@@ -2,181 +2,296 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { SettlementMathHarness__factory } from "../../typechain-types";
+import { billArgs, billOf, type BillMeter, type BillTerms } from "./helpers";
 
 /**
- * SettlementMath against an independent bigint reference model: hand-picked edge cases plus a
- * deterministic pseudo-random sweep. Every rounding must favour the lessee.
+ * SettlementMath (through SettlementMathHarness) against an independent bigint model written from its
+ * NatSpec (`billOf` in ./helpers.ts): hand-picked edge cases, then deterministic pseudo-random sweeps
+ * of the properties settlement relies on: every rounding favours the lessee, the bill never exceeds
+ * full use, the bill only grows with the meter at the point (and as the lease shortens), and full use
+ * is superadditive. The forge fuzz suite (test/foundry/fuzz/SettlementMath.fuzz.t.sol) checks the same
+ * properties on random inputs.
  */
 
 const HOUR = 3600n;
 const BPS = 10_000n;
+const U48 = 2n ** 48n - 1n;
 const U64 = 2n ** 64n - 1n;
+const U72 = 2n ** 72n - 1n;
 const U96 = 2n ** 96n - 1n;
+const USDC = 1_000_000n;
 
-interface MeterIn {
-  timestamp: bigint;
-  busyGpuSeconds: bigint;
-  availableGpuSeconds: bigint;
-  energyJ: bigint;
+/** `StoredLeaseTerms` as the harness takes it. */
+function stored(t: Partial<BillTerms> = {}) {
+  return {
+    token: ethers.ZeroAddress,
+    slaAvailabilityBps: t.slaAvailabilityBps ?? 0n,
+    earlyEndAllowed: false,
+    energyPricePerKWh: t.energyPricePerKWh ?? 0n,
+    reservationPricePerGpuHour: t.reservationPricePerGpuHour ?? 2n * USDC,
+    usagePricePerBusyGpuHour: t.usagePricePerBusyGpuHour ?? 1n * USDC,
+    minDurationSeconds: 1n,
+    maxDurationSeconds: 1n,
+  };
 }
-interface TermsIn {
-  token: string;
-  minDurationSeconds: bigint;
-  slaAvailabilityBps: bigint;
-  earlyEndAllowed: boolean;
-  reservationPricePerGpuHour: bigint;
-  usagePricePerBusyGpuHour: bigint;
-  maxDurationSeconds: bigint;
+
+function asTerms(s: ReturnType<typeof stored>): BillTerms {
+  return {
+    reservationPricePerGpuHour: s.reservationPricePerGpuHour,
+    usagePricePerBusyGpuHour: s.usagePricePerBusyGpuHour,
+    energyPricePerKWh: s.energyPricePerKWh,
+    slaAvailabilityBps: s.slaAvailabilityBps,
+  };
 }
 
-const max = (a: bigint, b: bigint) => (a > b ? a : b);
-const min = (a: bigint, b: bigint) => (a < b ? a : b);
-const ceilDiv = (a: bigint, b: bigint) => (a === 0n ? 0n : (a - 1n) / b + 1n);
+function meter(timestamp: bigint, busy: bigint, available: bigint, energy = 0n): BillMeter {
+  return { timestamp, busyGpuSeconds: busy, availableGpuSeconds: available, energyJ: energy };
+}
 
-/** Reference model, written from the spec in docs/escrow.md, not from the Solidity. */
-const model = {
-  overlap(from: bigint, to: bigint, start: bigint, end: bigint): bigint {
-    const lo = max(from, start);
-    const hi = min(to, end);
-    return hi > lo ? hi - lo : 0n;
-  },
-  fee(delta: bigint, billed: bigint, window: bigint, price: bigint): bigint {
-    return window === 0n ? 0n : (delta * billed * price) / (window * HOUR);
-  },
-  availability(avail: bigint, gpus: bigint, window: bigint): bigint {
-    const capacity = gpus * window;
-    if (capacity === 0n) return 0n;
-    return min((avail * BPS) / capacity, BPS);
-  },
-  credit(gross: bigint, availability: bigint, target: bigint): bigint {
-    return availability >= target ? 0n : ceilDiv(gross * (target - availability), target);
-  },
-  window(from: MeterIn, to: MeterIn, start: bigint, end: bigint, gpus: bigint, terms: TermsIn) {
-    if (to.timestamp <= from.timestamp) {
-      return { billedSeconds: 0n, availabilityBps: 0n, reservationFee: 0n, usageFee: 0n, slaCredit: 0n, netCharge: 0n };
-    }
-    const window = to.timestamp - from.timestamp;
-    const busy = max(to.busyGpuSeconds - from.busyGpuSeconds, 0n);
-    const avail = max(to.availableGpuSeconds - from.availableGpuSeconds, 0n);
-    const billedSeconds = model.overlap(from.timestamp, to.timestamp, start, end);
-    const availabilityBps = model.availability(avail, gpus, window);
-    const reservationFee = model.fee(avail, billedSeconds, window, terms.reservationPricePerGpuHour);
-    const usageFee = model.fee(busy, billedSeconds, window, terms.usagePricePerBusyGpuHour);
-    const slaCredit = model.credit(reservationFee + usageFee, availabilityBps, terms.slaAvailabilityBps);
-    return {
-      billedSeconds,
-      availabilityBps,
-      reservationFee,
-      usageFee,
-      slaCredit,
-      netCharge: reservationFee + usageFee - slaCredit,
-    };
-  },
-};
+/** `SettlementMath.fullUseCost`, from its NatSpec: every GPU available and busy, the most energy. */
+function fullUseModel(gpus: bigint, tdp: bigint, t: BillTerms, seconds: bigint): bigint {
+  const gpuSeconds = gpus * seconds;
+  const energy = (gpus * tdp * seconds * 15_000n) / BPS;
+  return (
+    (gpuSeconds * t.reservationPricePerGpuHour) / HOUR +
+    (gpuSeconds * t.usagePricePerBusyGpuHour) / HOUR +
+    (energy * t.energyPricePerKWh) / 3_600_000n
+  );
+}
 
-/** Small deterministic PRNG (xorshift64*) so the sweep is reproducible. */
+/** Small deterministic PRNG (xorshift64*) so the sweeps are reproducible. */
 function rng(seed: bigint) {
   let x = seed;
-  const next = (): bigint => {
+  return (bound: bigint): bigint => {
     x ^= x >> 12n;
     x ^= (x << 25n) & U64;
     x ^= x >> 27n;
-    return (x * 2685821657736338717n) & U64;
-  };
-  return (bound: bigint) => (bound === 0n ? 0n : next() % bound);
-}
-
-function meter(timestamp: bigint, busy: bigint, avail: bigint): MeterIn {
-  return { timestamp, busyGpuSeconds: busy, availableGpuSeconds: avail, energyJ: 0n };
-}
-
-function terms(reservation: bigint, usage: bigint, sla: bigint): TermsIn {
-  return {
-    token: ethers.ZeroAddress,
-    minDurationSeconds: 1n,
-    slaAvailabilityBps: sla,
-    earlyEndAllowed: false,
-    reservationPricePerGpuHour: reservation,
-    usagePricePerBusyGpuHour: usage,
-    maxDurationSeconds: 1n,
+    const r = (x * 2685821657736338717n) & U64;
+    return bound === 0n ? 0n : r % bound;
   };
 }
 
 describe("SettlementMath", function () {
   async function harnessFixture() {
     const [deployer] = await ethers.getSigners();
-    const harness = await new SettlementMathHarness__factory(deployer).deploy();
-    return { harness };
+    return { harness: await new SettlementMathHarness__factory(deployer).deploy() };
   }
 
-  describe("overlapSeconds", function () {
-    const cases: [bigint, bigint, bigint, bigint, bigint, string][] = [
-      [100n, 200n, 0n, 1000n, 100n, "window fully inside the lease"],
-      [100n, 200n, 150n, 1000n, 50n, "window starts before the lease"],
-      [100n, 200n, 0n, 150n, 50n, "window ends after the lease"],
-      [100n, 200n, 120n, 180n, 60n, "lease fully inside the window"],
-      [100n, 200n, 200n, 300n, 0n, "window ends exactly at the lease start"],
-      [100n, 200n, 0n, 100n, 0n, "window starts exactly at the lease end"],
-      [100n, 200n, 300n, 400n, 0n, "window before the lease"],
-      [500n, 600n, 300n, 400n, 0n, "window after the lease"],
-      [100n, 100n, 0n, 1000n, 0n, "empty window"],
-      [0n, U64, 0n, U64, U64, "the whole uint64 range"],
-    ];
-    for (const [from, to, start, end, expected, name] of cases) {
-      it(`returns ${expected} for ${name}`, async function () {
-        const { harness } = await loadFixture(harnessFixture);
-        expect(await harness.overlapSeconds(from, to, start, end)).to.equal(expected);
-        expect(model.overlap(from, to, start, end)).to.equal(expected);
-      });
+  describe("leaseBill", function () {
+    async function billed(
+      start: BillMeter,
+      point: BillMeter,
+      leaseSeconds: bigint,
+      gpus: bigint,
+      tdp: bigint,
+      t = stored(),
+    ) {
+      const { harness } = await loadFixture(harnessFixture);
+      const onChain = await harness.leaseBill(start, point, leaseSeconds, gpus, tdp, t);
+      const expected = billOf(start, point, leaseSeconds, gpus, tdp, asTerms(t));
+      expect([...onChain]).to.deep.equal(billArgs(expected));
+      return expected;
     }
-  });
 
-  describe("proRataFee", function () {
-    it("charges a full GPU-hour at the hourly price", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      expect(await harness.proRataFee(3600n, 600n, 600n, 2_000_000n)).to.equal(2_000_000n);
+    it("bills a day of full use on 8 GPUs at 2 + 1 USDC per GPU-hour: 576 USDC, 100 % available, no credit", async function () {
+      const b = await billed(
+        meter(0n, 0n, 0n),
+        meter(86_400n, 8n * 86_400n, 8n * 86_400n),
+        86_400n,
+        8n,
+        700n,
+        stored({ slaAvailabilityBps: 9900n }),
+      );
+      expect(billArgs(b)).to.deep.equal([86_400n, 10_000n, 384n * USDC, 192n * USDC, 0n, 0n, 576n * USDC]);
     });
 
-    it("scales the delta by billed ÷ window seconds", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      // 7200 GPU-s over 1000 s, 250 s billed: 1800 GPU-s at 1 USDC/h = 0.5 USDC.
-      expect(await harness.proRataFee(7200n, 250n, 1000n, 1_000_000n)).to.equal(500_000n);
+    it("is all zero when the point is not after the start", async function () {
+      for (const pointTime of [100n, 99n]) {
+        const b = await billed(meter(100n, 0n, 0n), meter(pointTime, 1_000n, 1_000n, 1_000n), 1_000n, 8n, 700n);
+        expect(billArgs(b)).to.deep.equal([0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+      }
     });
 
-    it("rounds down in the lessee's favour", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      // 1 GPU-s at 3599 per hour is 0.9997 base units: nothing is charged.
-      expect(await harness.proRataFee(1n, 1n, 1n, 3599n)).to.equal(0n);
-      // 1 GPU-s at 7199 per hour is 1.9997: one base unit.
-      expect(await harness.proRataFee(1n, 1n, 1n, 7199n)).to.equal(1n);
+    it("bills nothing for counters that went backwards", async function () {
+      const b = await billed(
+        meter(0n, 500n, 500n, 500n),
+        meter(100n, 400n, 100n, 0n),
+        100n,
+        8n,
+        700n,
+        stored({ energyPricePerKWh: USDC }),
+      );
+      expect(billArgs(b)).to.deep.equal([100n, 0n, 0n, 0n, 0n, 0n, 0n]);
     });
 
-    it("returns zero for an empty window", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      expect(await harness.proRataFee(1000n, 0n, 0n, 1_000_000n)).to.equal(0n);
+    it("clamps available to gpuCount × metered seconds, busy to available and energy to TDP + 50 %", async function () {
+      const t = stored({ energyPricePerKWh: 3_600_000n }); // 1 base unit per joule
+      const b = await billed(meter(0n, 0n, 0n), meter(3_600n, U48, U48, U64), 3_600n, 2n, 500n, t);
+      // 2 GPUs x 1 h = 7200 GPU-s; 2 x 500 W x 3600 s x 1.5 = 5.4 MJ.
+      expect([b.reservationFee, b.usageFee, b.energyFee, b.availabilityBps]).to.deep.equal([
+        4n * USDC,
+        2n * USDC,
+        5_400_000n,
+        10_000n,
+      ]);
+      const busyOverAvailable = await billed(meter(0n, 0n, 0n), meter(3_600n, 7_200n, 3_600n), 3_600n, 2n, 500n);
+      expect(busyOverAvailable.usageFee).to.equal(USDC); // busy counted only up to the 3600 available GPU-s
     });
 
-    it("does not overflow at the largest stored values", async function () {
+    it("measures availability against the lease's whole time, not the metered time", async function () {
+      const b = await billed(
+        meter(0n, 0n, 0n),
+        meter(43_200n, 0n, 8n * 43_200n),
+        86_400n,
+        8n,
+        700n,
+        stored({ slaAvailabilityBps: 9900n }),
+      );
+      expect(b.availabilityBps).to.equal(5_000n);
+      // 192 USDC gross at 50 % against 99 %: the bill is 192 x 50 / 99 rounded down, the credit the rest.
+      expect([b.slaCredit, b.total]).to.deep.equal([192n * USDC - 96_969_696n, 96_969_696n]);
+    });
+
+    it("credits the whole reservation and usage fees at zero availability, never the energy fee", async function () {
+      const t = stored({ slaAvailabilityBps: 9900n, energyPricePerKWh: USDC });
+      const b = await billed(meter(0n, 0n, 0n, 0n), meter(3_600n, 0n, 0n, 3_600_000n), 3_600n, 8n, 700n, t);
+      expect(billArgs(b)).to.deep.equal([3_600n, 0n, 0n, 0n, USDC, 0n, USDC]);
+      const some = await billed(meter(0n, 0n, 0n, 0n), meter(360_000n, 0n, 1n, 3_600_000n), 360_000n, 8n, 700n, t);
+      expect([some.availabilityBps, some.slaCredit, some.total]).to.deep.equal([0n, some.reservationFee, USDC]);
+    });
+
+    it("rounds every fee down and the credit up (the lessee's favour)", async function () {
+      // 1 GPU-s at 3599 per GPU-hour is 0.9997 base units: nothing; at 7199, one unit.
+      const lo = await billed(
+        meter(0n, 0n, 0n),
+        meter(1n, 1n, 1n),
+        1n,
+        1n,
+        1n,
+        stored({ reservationPricePerGpuHour: 3_599n, usagePricePerBusyGpuHour: 7_199n }),
+      );
+      expect([lo.reservationFee, lo.usageFee]).to.deep.equal([0n, 1n]);
+      // 1 J at 3,599,999 per kWh: nothing.
+      const e = await billed(
+        meter(0n, 0n, 0n, 0n),
+        meter(1n, 0n, 0n, 1n),
+        1n,
+        1n,
+        1n,
+        stored({ energyPricePerKWh: 3_599_999n }),
+      );
+      expect(e.energyFee).to.equal(0n);
+      // Gross 10 at availability 1 bps against 3 bps: 10 - floor(10 / 3) = 7 credited (6.67 rounded up).
+      const c = await billed(
+        meter(0n, 0n, 0n),
+        meter(10_000n, 0n, 1n),
+        10_000n,
+        1n,
+        1n,
+        stored({ reservationPricePerGpuHour: 36_000n, slaAvailabilityBps: 3n }),
+      );
+      expect([c.reservationFee, c.availabilityBps, c.slaCredit, c.total]).to.deep.equal([10n, 1n, 7n, 3n]);
+    });
+
+    it("is zero-available for a zero GPU count or a zero lease time, without reverting", async function () {
+      const zeroGpus = await billed(meter(0n, 0n, 0n), meter(100n, 100n, 100n), 100n, 0n, 700n);
+      expect([zeroGpus.availabilityBps, zeroGpus.total]).to.deep.equal([0n, 0n]);
+      const zeroLease = await billed(meter(0n, 0n, 0n), meter(100n, 100n, 100n), 0n, 8n, 700n);
+      expect([zeroLease.availabilityBps, zeroLease.reservationFee]).to.deep.equal([0n, (100n * 2n * USDC) / HOUR]);
+    });
+
+    it("does not overflow at the widest values the escrow can pass (48-bit counters, 96/72-bit prices, 65535 GPUs)", async function () {
+      const t = stored({
+        reservationPricePerGpuHour: U96,
+        usagePricePerBusyGpuHour: U96,
+        energyPricePerKWh: U72,
+        slaAvailabilityBps: 10_000n,
+      });
+      await billed(meter(0n, 0n, 0n, 0n), meter(U64, U48, U48, U64), U64, 65_535n, 65_535n, t);
+      await billed(meter(0n, 0n, 0n, 0n), meter(2n ** 40n, U48, U48, U64), 2n ** 40n, 65_535n, 65_535n, t);
+    });
+
+    it("equals the model on 150 pseudo-random inputs", async function () {
       const { harness } = await loadFixture(harnessFixture);
-      expect(await harness.proRataFee(U64, U64, U64, U96)).to.equal(model.fee(U64, U64, U64, U96));
+      const r = rng(0x5eedn);
+      for (let i = 0; i < 150; i++) {
+        const gpus = 1n + r(64n);
+        const tdp = 1n + r(1_500n);
+        const t0 = r(2n ** 32n);
+        const metered = r(30n * 86_400n);
+        const lease = metered + r(30n * 86_400n);
+        const cap = gpus * metered;
+        const start = meter(t0, r(U48 / 2n), r(U48 / 2n), r(U64 / 2n));
+        const wild = r(4n) === 0n; // a quarter of the points lie outside physical bounds
+        const available = start.availableGpuSeconds + r(wild ? cap * 2n + 2n : cap + 1n);
+        const point = meter(
+          t0 + metered,
+          start.busyGpuSeconds + r(wild ? cap * 2n + 2n : available - start.availableGpuSeconds + 1n),
+          available,
+          start.energyJ + r(gpus * tdp * (metered + 1n) * 2n),
+        );
+        const t = stored({
+          reservationPricePerGpuHour: r(10n * USDC),
+          usagePricePerBusyGpuHour: r(10n * USDC),
+          energyPricePerKWh: r(USDC),
+          slaAvailabilityBps: r(10_001n),
+        });
+        const onChain = await harness.leaseBill(start, point, lease, gpus, tdp, t);
+        expect([...onChain], `case ${i}`).to.deep.equal(billArgs(billOf(start, point, lease, gpus, tdp, asTerms(t))));
+      }
+    });
+
+    it("never decreases as the meter at the point grows, or as the lease time shrinks (60 pseudo-random chains)", async function () {
+      const { harness } = await loadFixture(harnessFixture);
+      const r = rng(0xb111n);
+      for (let i = 0; i < 60; i++) {
+        const gpus = 1n + r(16n);
+        const t = stored({
+          reservationPricePerGpuHour: r(5n * USDC),
+          usagePricePerBusyGpuHour: r(5n * USDC),
+          energyPricePerKWh: r(USDC),
+          slaAvailabilityBps: r(10_001n),
+        });
+        const lease = 3_600n + r(10n * 86_400n);
+        const start = meter(1_000n, r(1_000_000n), r(1_000_000n), r(1_000_000n));
+        let point = { ...start, timestamp: start.timestamp + 1n + r(lease) };
+        let last = 0n;
+        for (let step = 0; step < 4; step++) {
+          const total = (await harness.leaseBill(start, point, lease, gpus, 700n, t)).total;
+          expect(total, `chain ${i} step ${step}`).to.be.gte(last);
+          // An earlier end (shorter lease, same meters) never bills less.
+          const shorter = (
+            await harness.leaseBill(
+              start,
+              point,
+              lease - r(lease - (point.timestamp - start.timestamp) + 1n),
+              gpus,
+              700n,
+              t,
+            )
+          ).total;
+          expect(shorter, `chain ${i} step ${step}: shorter lease`).to.be.gte(total);
+          last = total;
+          const dt = r(3_600n);
+          const grownAvailable = point.availableGpuSeconds + r(gpus * (dt + 1n));
+          point = {
+            timestamp: point.timestamp + dt,
+            availableGpuSeconds: grownAvailable,
+            busyGpuSeconds: point.busyGpuSeconds + r(grownAvailable - point.availableGpuSeconds + 1n),
+            energyJ: point.energyJ + r(gpus * 700n * (dt + 1n)),
+          };
+        }
+      }
     });
   });
 
   describe("availabilityBps", function () {
-    it("is 10000 when every GPU was available the whole window", async function () {
+    it("is available ÷ (gpuCount × seconds) in basis points, rounded down and capped at 10000", async function () {
       const { harness } = await loadFixture(harnessFixture);
       expect(await harness.availabilityBps(8n * 600n, 8, 600n)).to.equal(10_000n);
-    });
-
-    it("rounds down in the lessee's favour", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      // 2 of 3 GPU-seconds: 6666.67 bps -> 6666.
-      expect(await harness.availabilityBps(2n, 3, 1n)).to.equal(6666n);
-    });
-
-    it("caps at 10000", async function () {
-      const { harness } = await loadFixture(harnessFixture);
+      expect(await harness.availabilityBps(2n, 3, 1n)).to.equal(6_666n);
       expect(await harness.availabilityBps(100n, 1, 10n)).to.equal(10_000n);
+      expect(await harness.availabilityBps(U64, 65_535, 1n)).to.equal(10_000n);
     });
 
     it("is zero when the capacity is zero", async function () {
@@ -187,174 +302,73 @@ describe("SettlementMath", function () {
   });
 
   describe("slaCredit", function () {
-    it("is zero at or above the target", async function () {
+    it("is zero at or above the target and for a zero target", async function () {
       const { harness } = await loadFixture(harnessFixture);
-      expect(await harness.slaCredit(1_000_000n, 9900, 9900)).to.equal(0n);
-      expect(await harness.slaCredit(1_000_000n, 10_000, 9900)).to.equal(0n);
+      expect(await harness.slaCredit(USDC, 9_900, 9_900)).to.equal(0n);
+      expect(await harness.slaCredit(USDC, 10_000, 9_900)).to.equal(0n);
+      expect(await harness.slaCredit(USDC, 0, 0)).to.equal(0n);
     });
 
-    it("is zero when the target is zero", async function () {
+    it("is the whole gross at zero availability and gross × shortfall ÷ target rounded up below the target", async function () {
       const { harness } = await loadFixture(harnessFixture);
-      expect(await harness.slaCredit(1_000_000n, 0, 0)).to.equal(0n);
+      expect(await harness.slaCredit(USDC, 0, 9_900)).to.equal(USDC);
+      // 1,000,000 x 4900 / 9900 = 494,949.49 -> 494,950.
+      expect(await harness.slaCredit(USDC, 5_000, 9_900)).to.equal(494_950n);
+      expect(await harness.slaCredit(0n, 5_000, 9_900)).to.equal(0n);
     });
 
-    it("grows linearly with the shortfall below the target", async function () {
+    it("never exceeds the gross and does not overflow at the largest gross", async function () {
       const { harness } = await loadFixture(harnessFixture);
-      // Target 10000, availability 7500: a quarter of the fee.
-      expect(await harness.slaCredit(1_000_000n, 7500, 10_000)).to.equal(250_000n);
-      // Availability zero: the whole fee.
-      expect(await harness.slaCredit(1_000_000n, 0, 9500)).to.equal(1_000_000n);
-    });
-
-    it("rounds up in the lessee's favour", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      // 10 × 1 / 3 = 3.33 -> 4.
-      expect(await harness.slaCredit(10n, 2, 3)).to.equal(4n);
-    });
-  });
-
-  describe("priceWindow", function () {
-    it("prices a window inside the lease: reservation + usage, no credit above target", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      // 8 GPUs, one hour, 7.92 GPU-hours available (99 %), 4 GPU-hours busy.
-      const from = meter(1000n, 50_000n, 80_000n);
-      const to = meter(4600n, 50_000n + 4n * 3600n, 80_000n + 28_512n);
-      const t = terms(2_000_000n, 1_000_000n, 9900n);
-      const r = await harness.priceWindow(from, to, 0n, 100_000n, 8, t);
-      expect(r.billedSeconds).to.equal(3600n);
-      expect(r.availabilityBps).to.equal(9900n);
-      expect(r.reservationFee).to.equal(15_840_000n);
-      expect(r.usageFee).to.equal(4_000_000n);
-      expect(r.slaCredit).to.equal(0n);
-      expect(r.netCharge).to.equal(19_840_000n);
-    });
-
-    it("credits the lessee when availability is below the SLA target", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      // 4 GPUs, one hour, 2 GPU-hours available (50 %), 1 busy; target 10000 -> half the fees back.
-      const from = meter(0n + 1n, 0n, 0n);
-      const to = meter(3601n, 3600n, 7200n);
-      const r = await harness.priceWindow(from, to, 0n, 10_000n, 4, terms(1_000_000n, 3_000_000n, 10_000n));
-      expect(r.availabilityBps).to.equal(5000n);
-      expect(r.reservationFee).to.equal(2_000_000n);
-      expect(r.usageFee).to.equal(3_000_000n);
-      expect(r.slaCredit).to.equal(2_500_000n);
-      expect(r.netCharge).to.equal(2_500_000n);
-    });
-
-    it("bills only the part of the window inside the lease, pro rata", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      // Window 1000..2000 (1000 s), lease ends at 1250: a quarter of the deltas.
-      const from = meter(1000n, 0n, 0n);
-      const to = meter(2000n, 2000n, 4000n);
-      const r = await harness.priceWindow(from, to, 500n, 1250n, 4, terms(3_600_000n, 3_600_000n, 0n));
-      expect(r.billedSeconds).to.equal(250n);
-      expect(r.reservationFee).to.equal(1_000_000n); // 1000 GPU-s × 1000 per GPU-s
-      expect(r.usageFee).to.equal(500_000n); // 500 GPU-s
-    });
-
-    it("bills nothing for a window entirely outside the lease", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      const r = await harness.priceWindow(
-        meter(5000n, 0n, 0n),
-        meter(6000n, 1000n, 1000n),
-        0n,
-        5000n,
-        1,
-        terms(1_000_000n, 1_000_000n, 9000n),
-      );
-      expect(r.billedSeconds).to.equal(0n);
-      expect(r.netCharge).to.equal(0n);
-      expect(r.slaCredit).to.equal(0n);
-    });
-
-    it("bills nothing when the newest meter is not newer than the last settled one", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      const r = await harness.priceWindow(
-        meter(5000n, 10n, 10n),
-        meter(5000n, 20n, 20n),
-        0n,
-        10_000n,
-        1,
-        terms(1_000_000n, 1_000_000n, 0n),
-      );
-      expect(r.netCharge).to.equal(0n);
-      expect(r.billedSeconds).to.equal(0n);
-    });
-
-    it("treats counters that went backwards as zero", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      const r = await harness.priceWindow(
-        meter(0n + 10n, 500n, 500n),
-        meter(3610n, 100n, 100n),
-        0n,
-        10_000n,
-        1,
-        terms(1_000_000n, 1_000_000n, 0n),
-      );
-      expect(r.reservationFee).to.equal(0n);
-      expect(r.usageFee).to.equal(0n);
-    });
-
-    it("matches the reference model on a pseudo-random sweep, never charging more than full use", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      const rand = rng(0x9e3779b97f4a7c15n);
-      for (let i = 0; i < 150; i++) {
-        const gpus = 1n + rand(64n);
-        const t0 = 1_700_000_000n + rand(1_000_000n);
-        const window = 1n + rand(i % 3 === 0 ? 10n : 200_000n);
-        const t1 = t0 + window;
-        const avail = rand(gpus * window + 1n);
-        const busy = rand(avail + 1n);
-        const b0 = rand(2n ** 40n);
-        const a0 = b0 + rand(2n ** 40n);
-        const start = t0 - 50_000n + rand(100_000n + window);
-        const end = start + rand(300_000n);
-        const tt = terms(rand(10n ** 9n), rand(10n ** 9n), rand(BPS + 1n));
-        const from = meter(t0, b0, a0);
-        const to = meter(t1, b0 + busy, a0 + avail);
-        const got = await harness.priceWindow(from, to, start, end, gpus, tt);
-        const want = model.window(from, to, start, end, gpus, tt);
-        expect(got.billedSeconds, `case ${i}`).to.equal(want.billedSeconds);
-        expect(got.availabilityBps, `case ${i}`).to.equal(want.availabilityBps);
-        expect(got.reservationFee, `case ${i}`).to.equal(want.reservationFee);
-        expect(got.usageFee, `case ${i}`).to.equal(want.usageFee);
-        expect(got.slaCredit, `case ${i}`).to.equal(want.slaCredit);
-        expect(got.netCharge, `case ${i}`).to.equal(want.netCharge);
-        // Never more than every GPU busy and available for every billed second.
-        const ceiling =
-          (gpus * want.billedSeconds * (tt.reservationPricePerGpuHour + tt.usagePricePerBusyGpuHour)) / HOUR;
-        expect(got.netCharge <= ceiling, `case ${i}`).to.equal(true);
-        expect(got.slaCredit <= got.reservationFee + got.usageFee, `case ${i}`).to.equal(true);
-      }
-    });
-
-    it("bills two adjacent windows no more than one window over both (splitting never costs the lessee)", async function () {
-      const { harness } = await loadFixture(harnessFixture);
-      const rand = rng(12345n);
+      const r = rng(0xc4ed17n);
       for (let i = 0; i < 40; i++) {
-        const t0 = 1000n;
-        const t1 = t0 + 1n + rand(10_000n);
-        const t2 = t1 + 1n + rand(10_000n);
-        const m0 = meter(t0, 0n, 0n);
-        const a1 = rand((t1 - t0) * 4n + 1n);
-        const m1 = meter(t1, rand(a1 + 1n), a1);
-        const a2 = a1 + rand((t2 - t1) * 4n + 1n);
-        const m2 = meter(t2, m1.busyGpuSeconds + rand(a2 - a1 + 1n), a2);
-        const tt = terms(1_000_000n + rand(10n ** 7n), rand(10n ** 7n), 0n);
-        const whole = await harness.priceWindow(m0, m2, 0n, 10n ** 9n, 4, tt);
-        const p1 = await harness.priceWindow(m0, m1, 0n, 10n ** 9n, 4, tt);
-        const p2 = await harness.priceWindow(m1, m2, 0n, 10n ** 9n, 4, tt);
-        expect(p1.netCharge + p2.netCharge <= whole.netCharge, `case ${i}`).to.equal(true);
+        const gross = r(2n ** 200n);
+        const target = r(10_001n);
+        const availability = r(target + 1n);
+        const credit = await harness.slaCredit(gross, availability, target);
+        const expected = availability >= target ? 0n : gross - (gross * availability) / target;
+        expect(credit).to.equal(expected);
+        expect(credit).to.be.lte(gross);
       }
+      expect(await harness.slaCredit(2n ** 256n - 1n, 1, 10_000)).to.equal(
+        2n ** 256n - 1n - (2n ** 256n - 1n) / 10_000n,
+      );
     });
   });
 
-  describe("fullHourCost", function () {
-    it("is gpuCount × (reservation + usage price)", async function () {
+  describe("fullUseCost", function () {
+    it("is one hour of full use for the minimum deposit (8 GPUs, 2 + 1 USDC, 0.30 USDC/kWh at 700 W + 50 %)", async function () {
       const { harness } = await loadFixture(harnessFixture);
-      expect(await harness.fullHourCost(8, 2_000_000n, 1_000_000n)).to.equal(24_000_000n);
-      expect(await harness.fullHourCost(0, 2_000_000n, 1_000_000n)).to.equal(0n);
+      expect(await harness.fullUseCost(8, 700, stored(), 3_600n)).to.equal(24n * USDC);
+      expect(await harness.fullUseCost(8, 700, stored({ energyPricePerKWh: 300_000n }), 3_600n)).to.equal(
+        24n * USDC + 2_520_000n,
+      );
+      expect(await harness.fullUseCost(8, 700, stored(), 0n)).to.equal(0n);
+    });
+
+    it("bounds every bill over the same seconds from above, and is superadditive (80 pseudo-random cases)", async function () {
+      const { harness } = await loadFixture(harnessFixture);
+      const r = rng(0xf011n);
+      for (let i = 0; i < 80; i++) {
+        const gpus = 1n + r(128n);
+        const tdp = 1n + r(2_000n);
+        const t = stored({
+          reservationPricePerGpuHour: r(10n * USDC),
+          usagePricePerBusyGpuHour: r(10n * USDC),
+          energyPricePerKWh: r(USDC),
+          slaAvailabilityBps: r(10_001n),
+        });
+        const a = r(10n * 86_400n);
+        const b = r(10n * 86_400n);
+        const whole = await harness.fullUseCost(gpus, tdp, t, a + b);
+        expect(whole).to.equal(fullUseModel(gpus, tdp, asTerms(t), a + b));
+        const parts = (await harness.fullUseCost(gpus, tdp, t, a)) + (await harness.fullUseCost(gpus, tdp, t, b));
+        expect(whole, `case ${i}: superadditive`).to.be.gte(parts);
+        // Any pair of meters over a + b seconds, however wrong, bills at most full use.
+        const start = meter(0n, r(U48), r(U48), r(U64 / 2n));
+        const point = meter(a + b, r(U48), r(U48), r(U64 / 2n));
+        const bill = await harness.leaseBill(start, point, a + b + r(86_400n), gpus, tdp, t);
+        expect(bill.total, `case ${i}: bill <= full use`).to.be.lte(whole);
+      }
     });
   });
 });
