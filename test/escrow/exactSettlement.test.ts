@@ -173,7 +173,9 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
           const accounting = await play(f, [...reads, open, ...settles, { at: free(closeAt), kind: "close" }]);
           totals.push(accounting.charged);
           const settled = await f.escrow.queryFilter(f.escrow.filters.LeaseSettled(1n));
-          if (cadence > 0) expect(settled.length, "interim settlements ran").to.be.greaterThan(2);
+          // The close emits one LeaseSettled; the regular cadence settles every 6 h, the random one at least once.
+          if (cadence === 1) expect(settled.length, "interim settlements ran").to.be.greaterThan(4);
+          if (cadence === 2) expect(settled.length, "interim settlements ran").to.be.greaterThan(1);
           await expectSolvent(f.escrow, f.usdc, [f.lessee.address, f.provider.address]);
         }
         const expected = await expectedBill(f, 1n);
