@@ -1,12 +1,22 @@
 /** Text rendering for the demo: amounts, simulated times, tables, and the feeder's progress line. */
 import { formatUnits } from "ethers";
 
-/** Token base units as a decimal string with `shown` decimals (rounded down). */
+/**
+ * Token base units as a decimal string with `shown` decimals, rounded half up (every table rounds the
+ * same way, so a deposit split into charged + refunded shows parts that add up to within a cent).
+ */
 export function amount(units: bigint, decimals: number, shown = 2): string {
-  const full = formatUnits(units, decimals);
+  const negative = units < 0n;
+  let v = negative ? -units : units;
+  if (shown < decimals) {
+    const step = 10n ** BigInt(decimals - shown);
+    v = ((v + step / 2n) / step) * step;
+  }
+  const full = formatUnits(v, decimals);
   const [int, frac = ""] = full.split(".");
   const withSep = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return shown === 0 ? withSep : `${withSep}.${frac.padEnd(shown, "0").slice(0, shown)}`;
+  const text = shown === 0 ? withSep : `${withSep}.${frac.padEnd(shown, "0").slice(0, shown)}`;
+  return negative ? `-${text}` : text;
 }
 
 /** Seconds since the story began as `T+hh:mm`. */
