@@ -5,7 +5,13 @@
  */
 import type { DeployConfig } from "../../config/schema";
 
-export type ContractName = "MockUSDC" | "GpuAssetNFT" | "UsageOracle" | "SettlementEscrow" | "RevenueSplitVaultFactory";
+export type ContractName =
+  | "MockUSDC"
+  | "GpuAssetNFT"
+  | "UsageOracle"
+  | "SettlementEscrow"
+  | "RevenueSplitVaultFactory"
+  | "CreditFacility";
 
 /** What argument and role builders may read. */
 export interface PlanInputs {
@@ -124,6 +130,18 @@ export const CONTRACTS: ContractSpec[] = [
     dependsOn: ["GpuAssetNFT", "SettlementEscrow"],
     enabled: () => true,
     args: ({ address }) => [address("GpuAssetNFT"), address("SettlementEscrow")],
+  },
+  {
+    // Pledged assets' custody, loans and their notes (docs/credit.md). No role on other contracts.
+    name: "CreditFacility",
+    tags: ["core"],
+    dependsOn: ["GpuAssetNFT", "SettlementEscrow"],
+    enabled: () => true,
+    args: ({ deployer, address }) => [deployer, address("GpuAssetNFT"), address("SettlementEscrow")],
+    roles: ({ config }) => ({
+      [DEFAULT_ADMIN_ROLE]: [config.admin],
+      PAUSER_ROLE: [config.pauser],
+    }),
   },
 ];
 
