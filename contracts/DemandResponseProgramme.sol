@@ -7,11 +7,13 @@ import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/Reentran
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import { IERC721Errors } from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import { LowLevelCall } from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import { IDemandResponseProgramme } from "./interfaces/IDemandResponseProgramme.sol";
 import { IUsageOracle } from "./interfaces/IUsageOracle.sol";
 import { IGpuAssetNFT } from "./interfaces/IGpuAssetNFT.sol";
 import { CurtailmentTerms } from "./types/EscrowTypes.sol";
-import { MeterAt, MeterBoundary, MeterSource } from "./types/OracleTypes.sol";
+import { MeterAt, MeterBound, MeterBoundary, MeterSource } from "./types/OracleTypes.sol";
 import {
     AvailableAt,
     BaselineRule,
@@ -72,7 +74,6 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
     mapping(uint32 programmeId => mapping(uint32 eventIndex => mapping(uint256 assetId => Outcome))) private _outcomes;
     mapping(uint32 programmeId => mapping(uint32 eventIndex => mapping(uint256 assetId => Participant)))
         private _participants;
-    mapping(address account => mapping(address token => uint256)) private _claimable;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants the sponsor and pauser roles).
     /// @param oracle_ The usage oracle (its NFT is the programme's).
@@ -285,30 +286,39 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
         uint32 eventIndex,
         uint256 assetId,
         ReductionProofs calldata proofs
-    ) external nonReentrant returns (Reduction memory r) {
+    ) external returns (Reduction memory r) {
+        // No reentrancy guard: no token moves and every external call is a view (STATICCALL).
         // Checks
-        CurtailmentEvent memory ev = _liveEventOf(programmeId, eventIndex);
-        uint64 endTime = uint64(ev.startTime) + ev.durationSeconds;
-        if (block.timestamp < endTime) revert EventNotOver(programmeId, eventIndex, endTime);
-        _requireCalled(programmeId, eventIndex, assetId);
-        Outcome storage outcome = _outcomes[programmeId][eventIndex][assetId];
-        if (outcome.status != OutcomeStatus.None) revert AlreadyProven(programmeId, eventIndex, assetId);
-        uint64 availableAtStart;
-        uint64 availableAtEnd;
-        (r, availableAtStart, availableAtEnd) = _measure(ev, assetId, proofs);
-        bool late = ev.status == EventStatus.Released || block.timestamp > uint256(endTime) + CLAIM_WINDOW_SECONDS;
-        if (late) {
-            r.status = OutcomeStatus.Late;
-            r.credit = 0;
+        CurtailmentEvent memory ev = _endedEventOf(programmeId, eventIndex);
+        bool late = _isLate(ev);
+        // Checks and effects per asset
+        r = _prove(programmeId, eventIndex, ev, late, assetId, proofs);
+        // Effects
+        if (!late) _settleSlices(programmeId, eventIndex, ev, 1, r.credit);
+    }
+
+    /// @inheritdoc IDemandResponseProgramme
+    function proveReductions(
+        uint32 programmeId,
+        uint32 eventIndex,
+        uint256[] calldata assetIds,
+        ReductionProofs[] calldata proofs
+    ) external returns (Reduction[] memory reductions) {
+        // No reentrancy guard: no token moves and every external call is a view (STATICCALL).
+        // Checks
+        uint256 count = assetIds.length;
+        if (count == 0 || proofs.length != count) revert ProofCountMismatch(count, proofs.length);
+        CurtailmentEvent memory ev = _endedEventOf(programmeId, eventIndex);
+        bool late = _isLate(ev);
+        // Checks and effects per asset (an asset given twice reverts `AlreadyProven`)
+        reductions = new Reduction[](count);
+        uint256 credits;
+        for (uint256 k; k < count; ++k) {
+            reductions[k] = _prove(programmeId, eventIndex, ev, late, assetIds[k], proofs[k]);
+            credits += reductions[k].credit;
         }
-        // Effects. Proven available meters come from 48-bit reading counters (or lie between two);
-        // the credit is at most the reservation slice, within 96 bits.
-        outcome.status = r.status;
-        outcome.availableAtStart = uint48(availableAtStart);
-        outcome.availableAtEnd = uint48(availableAtEnd);
-        outcome.credit = uint96(r.credit);
-        if (late) emit ReductionProven(programmeId, eventIndex, assetId, r, address(0), 0, address(0), 0);
-        else _settle(programmeId, eventIndex, assetId, ev, r);
+        // Effects
+        if (!late) _settleSlices(programmeId, eventIndex, ev, count, credits);
     }
 
     /// @inheritdoc IDemandResponseProgramme
@@ -320,7 +330,8 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
         uint64 closesAt = uint64(ev.startTime) + ev.durationSeconds + CLAIM_WINDOW_SECONDS;
         if (!(block.timestamp > closesAt)) revert ClaimWindowOpen(programmeId, eventIndex, closesAt);
         // Effects
-        released = DemandResponseMath.creditOf(ev.committedReductionJ, ev.ratePerKWh) * (ev.memberCount - ev.provenCount);
+        released =
+            DemandResponseMath.creditOf(ev.committedReductionJ, ev.ratePerKWh) * (ev.memberCount - ev.provenCount);
         ev.status = EventStatus.Released;
         // Part of what the event reserved from the available funds, within 96 bits.
         programme.available += uint96(released);
@@ -330,20 +341,56 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
     // ---------------------------------------------------------------- payouts
 
     /// @inheritdoc IDemandResponseProgramme
-    function withdraw(address token, address to) external nonReentrant returns (uint256 amount) {
-        if (to == address(0)) revert ZeroAddress();
-        return _payOut(msg.sender, token, to);
+    function claimOwnerCredit(
+        uint32 programmeId,
+        uint32 eventIndex,
+        uint256 assetId
+    ) external nonReentrant returns (uint256 amount) {
+        // Checks
+        Outcome storage outcome = _credited(programmeId, eventIndex, assetId);
+        if (outcome.ownerPaid) revert AlreadyPaid(programmeId, eventIndex, assetId, false);
+        (, amount) = _parts(programmeId, eventIndex, assetId, outcome.credit);
+        // Effects
+        outcome.ownerPaid = true;
+        Programme storage programme = _programmes[programmeId];
+        address owner;
+        try nft.ownerOf(assetId) returns (address owner_) {
+            owner = owner_;
+        } catch (bytes memory reason) {
+            // Only a burned asset (the NFT's ERC721NonexistentToken) has no owner to pay; anything else
+            // (running out of gas included) bubbles up.
+            if (reason.length < 4 || bytes4(reason) != IERC721Errors.ERC721NonexistentToken.selector) {
+                LowLevelCall.bubbleRevert(reason);
+            }
+        }
+        if (owner == address(0)) {
+            // Part of what the event reserved from the available funds, within 96 bits.
+            programme.available += uint96(amount);
+            emit CreditReturned(programmeId, eventIndex, assetId, amount);
+            return amount;
+        }
+        emit CreditPaid(programmeId, eventIndex, assetId, owner, amount, false);
+        // Interactions
+        if (amount != 0) IERC20(programme.token).safeTransfer(owner, amount);
     }
 
     /// @inheritdoc IDemandResponseProgramme
-    function withdrawFor(address account, address token) external nonReentrant returns (uint256 amount) {
-        if (account == address(0)) revert ZeroAddress();
-        return _payOut(account, token, account);
-    }
-
-    /// @inheritdoc IDemandResponseProgramme
-    function claimable(address account, address token) external view returns (uint256) {
-        return _claimable[account][token];
+    function claimLesseeCredit(
+        uint32 programmeId,
+        uint32 eventIndex,
+        uint256 assetId
+    ) external nonReentrant returns (uint256 amount) {
+        // Checks
+        Outcome storage outcome = _credited(programmeId, eventIndex, assetId);
+        if (outcome.lesseePaid) revert AlreadyPaid(programmeId, eventIndex, assetId, true);
+        (amount, ) = _parts(programmeId, eventIndex, assetId, outcome.credit);
+        if (amount == 0) revert NoLesseePart(programmeId, eventIndex, assetId);
+        address lessee = _participants[programmeId][eventIndex][assetId].account;
+        // Effects
+        outcome.lesseePaid = true;
+        emit CreditPaid(programmeId, eventIndex, assetId, lessee, amount, true);
+        // Interactions
+        IERC20(_programmes[programmeId].token).safeTransfer(lessee, amount);
     }
 
     // ---------------------------------------------------------------- the escrow's view
@@ -495,64 +542,54 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
         uint64 duration = params.endTime > start ? params.endTime - start : 0;
         if (duration < MIN_EVENT_SECONDS || duration > MAX_EVENT_SECONDS) revert InvalidEventDuration(duration);
         uint64 window = params.baselineWindowSeconds;
-        bool fits = params.baselineRule == BaselineRule.PreNotice
-            ? window >= MIN_BASELINE_SECONDS && window <= MAX_BASELINE_SECONDS
-            : window == 0 && params.endTime - DemandResponseMath.DAY_SECONDS <= notice;
+        bool fits =
+            params.baselineRule == BaselineRule.PreNotice
+                ? window >= MIN_BASELINE_SECONDS &&
+                    window <= MAX_BASELINE_SECONDS &&
+                    window % DemandResponseMath.INTERVAL_SECONDS == 0
+                : window == 0 && params.endTime - DemandResponseMath.DAY_SECONDS <= notice;
         if (!fits) revert InvalidBaselineWindow(params.baselineRule, window);
     }
 
     /// @dev Proves the four boundary meters and computes the reduction; also returns the available
-    /// meters at the event's start and end (what the escrow's bills need).
+    /// meters at the event's start and end (what the escrow's bills need). Each window's start is
+    /// proven with the Upper bound and its end with the Lower one, as `IUsageOracle.meterWindow` does
+    /// (an unusable pair counts nothing unproven into the window).
     function _measure(
         CurtailmentEvent memory ev,
         uint256 assetId,
         ReductionProofs calldata proofs
     ) private view returns (Reduction memory r, uint64 availableAtStart, uint64 availableAtEnd) {
         uint64 startTime = ev.startTime;
-        (MeterAt memory eventFrom, MeterAt memory eventTo, uint16 gpuCount, uint16 tdpWattsPerGpu) = _window(
-            assetId,
-            startTime,
-            startTime + ev.durationSeconds,
-            proofs.eventStart,
-            proofs.eventEnd
+        (uint64 baselineFrom, uint64 baselineTo) = _baselineWindow(ev);
+        ReductionInput memory input;
+        MeterAt memory eventFrom = _meterAt(assetId, startTime, proofs.eventStart, MeterBound.Upper);
+        MeterAt memory eventTo = _meterAt(assetId, startTime + ev.durationSeconds, proofs.eventEnd, MeterBound.Lower);
+        input.baselineFrom = _meterAt(assetId, baselineFrom, proofs.baselineStart, MeterBound.Upper).meter;
+        input.baselineTo = _meterAt(assetId, baselineTo, proofs.baselineEnd, MeterBound.Lower).meter;
+        input.eventFrom = eventFrom.meter;
+        input.eventTo = eventTo.meter;
+        input.eventProven = eventFrom.source != MeterSource.UnusablePair && eventTo.source != MeterSource.UnusablePair;
+        (uint16 gpuCount, uint16 tdpWattsPerGpu, ) = nft.meteringLimits(assetId);
+        input.maxPowerW = DemandResponseMath.maxPowerW(gpuCount, tdpWattsPerGpu);
+        input.committedReductionJ = ev.committedReductionJ;
+        input.ratePerKWh = ev.ratePerKWh;
+        return (
+            DemandResponseMath.reduction(input),
+            eventFrom.meter.availableGpuSeconds,
+            eventTo.meter.availableGpuSeconds
         );
-        (MeterAt memory baselineFrom, MeterAt memory baselineTo) = _baselineMeters(ev, assetId, proofs);
-        r = DemandResponseMath.reduction(
-            ReductionInput({
-                baselineFrom: baselineFrom.meter,
-                baselineTo: baselineTo.meter,
-                eventFrom: eventFrom.meter,
-                eventTo: eventTo.meter,
-                eventProven: eventFrom.source != MeterSource.UnusablePair && eventTo.source != MeterSource.UnusablePair,
-                maxPowerW: DemandResponseMath.maxPowerW(gpuCount, tdpWattsPerGpu),
-                committedReductionJ: ev.committedReductionJ,
-                ratePerKWh: ev.ratePerKWh
-            })
-        );
-        return (r, eventFrom.meter.availableGpuSeconds, eventTo.meter.availableGpuSeconds);
     }
 
-    /// @dev The meters at a window's two boundaries, each proven exactly at its boundary.
-    function _window(
+    /// @dev The asset's meter at `time` (`IUsageOracle.meterAt`); the boundary's proof is required.
+    function _meterAt(
         uint256 assetId,
-        uint64 from,
-        uint64 to,
-        MeterBoundary calldata atFrom,
-        MeterBoundary calldata atTo
-    ) private view returns (MeterAt memory start, MeterAt memory end, uint16 gpuCount, uint16 tdpWattsPerGpu) {
-        if (atFrom.later.batchIndex == 0) revert MeterNotAtBoundary(from, 0);
-        (start, end, gpuCount, tdpWattsPerGpu) = oracle.meterWindow(assetId, from, to, atFrom, atTo);
-        if (end.meter.timestamp != to) revert MeterNotAtBoundary(to, end.meter.timestamp);
-    }
-
-    /// @dev The meters at the event's baseline window boundaries.
-    function _baselineMeters(
-        CurtailmentEvent memory ev,
-        uint256 assetId,
-        ReductionProofs calldata proofs
-    ) private view returns (MeterAt memory from, MeterAt memory to) {
-        (uint64 fromTime, uint64 toTime) = _baselineWindow(ev);
-        (from, to, , ) = _window(assetId, fromTime, toTime, proofs.baselineStart, proofs.baselineEnd);
+        uint64 time,
+        MeterBoundary calldata boundary,
+        MeterBound bound
+    ) private view returns (MeterAt memory) {
+        if (boundary.later.batchIndex == 0) revert MeterNotAtBoundary(time, 0);
+        return oracle.meterAt(assetId, time, boundary.earlier, boundary.later, bound);
     }
 
     /// @dev The baseline window of a stored event.
@@ -568,64 +605,110 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
             );
     }
 
-    /// @dev Settles an asset's slice of the event's reservation: the credit is paid from it (to the
-    /// checked-in lessee's and the owner's balances), the rest goes back to the unreserved funds.
-    function _settle(uint32 programmeId, uint32 eventIndex, uint256 assetId, CurtailmentEvent memory ev, Reduction memory r) private {
-        uint256 slice = DemandResponseMath.creditOf(ev.committedReductionJ, ev.ratePerKWh);
-        _events[programmeId][eventIndex].provenCount = ev.provenCount + 1;
-        // credit <= slice (the reduction is capped at the committed one); the slice was reserved from
-        // the available funds, within 96 bits.
-        _programmes[programmeId].available += uint96(slice - r.credit);
-        Participant memory participant;
-        address owner;
-        uint256 toParticipant;
-        uint256 toOwner;
-        if (r.status == OutcomeStatus.Credited) {
-            participant = _participants[programmeId][eventIndex][assetId];
-            owner = nft.ownerOf(assetId);
-            (toParticipant, toOwner) = _payCredit(programmeId, participant, owner, r.credit);
-        } else {
-            emit NonCompliance(programmeId, eventIndex, assetId, r.status, r.baselineJ, r.meteredJ);
-        }
-        emit ReductionProven(programmeId, eventIndex, assetId, r, owner, toOwner, participant.account, toParticipant);
+    /// @dev The event, unless unknown, cancelled, or not over yet (`EventNotOver`).
+    function _endedEventOf(uint32 programmeId, uint32 eventIndex) private view returns (CurtailmentEvent memory ev) {
+        ev = _liveEventOf(programmeId, eventIndex);
+        uint64 endTime = uint64(ev.startTime) + ev.durationSeconds;
+        if (block.timestamp < endTime) revert EventNotOver(programmeId, eventIndex, endTime);
     }
 
-    /// @dev Credits a proven reduction to the checked-in lessee (its share) and the NFT's owner (the rest).
-    function _payCredit(
+    /// @dev Whether proofs of the event come too late to be paid: its reservation was released, or the
+    /// claim window has passed.
+    function _isLate(CurtailmentEvent memory ev) private view returns (bool) {
+        return
+            ev.status == EventStatus.Released ||
+            block.timestamp > uint256(ev.startTime) + ev.durationSeconds + CLAIM_WINDOW_SECONDS;
+    }
+
+    /// @dev Proves one asset's reduction for an ended event and records its outcome (see `proveReduction`).
+    function _prove(
         uint32 programmeId,
-        Participant memory participant,
-        address owner,
-        uint256 credit
-    ) private returns (uint256 toParticipant, uint256 toOwner) {
-        address token = _programmes[programmeId].token;
-        toOwner = credit;
-        if (participant.account != address(0)) {
-            (toParticipant, toOwner) = DemandResponseMath.split(credit, participant.shareBps);
-            if (toParticipant != 0) _claimable[participant.account][token] += toParticipant;
+        uint32 eventIndex,
+        CurtailmentEvent memory ev,
+        bool late,
+        uint256 assetId,
+        ReductionProofs calldata proofs
+    ) private returns (Reduction memory r) {
+        // Checks
+        _requireCalled(programmeId, eventIndex, assetId);
+        Outcome storage outcome = _outcomes[programmeId][eventIndex][assetId];
+        if (outcome.status != OutcomeStatus.None) revert AlreadyProven(programmeId, eventIndex, assetId);
+        uint64 availableAtStart;
+        uint64 availableAtEnd;
+        (r, availableAtStart, availableAtEnd) = _measure(ev, assetId, proofs);
+        if (late) {
+            r.status = OutcomeStatus.Late;
+            r.credit = 0;
         }
-        if (toOwner != 0) _claimable[owner][token] += toOwner;
+        // Effects. Proven available meters come from 48-bit reading counters (or lie between two);
+        // the credit is at most the reservation slice, within 96 bits.
+        _outcomes[programmeId][eventIndex][assetId] = Outcome({
+            status: r.status,
+            availableAtStart: uint48(availableAtStart),
+            availableAtEnd: uint48(availableAtEnd),
+            credit: uint96(r.credit),
+            ownerPaid: false,
+            lesseePaid: false
+        });
+        if (late || r.status == OutcomeStatus.Credited) emit ReductionProven(programmeId, eventIndex, assetId, r);
+        else emit NonCompliance(programmeId, eventIndex, assetId, r.status, r.baselineJ, r.meteredJ);
     }
 
-    /// @dev Pays `account`'s whole balance in `token` to `to`.
-    function _payOut(address account, address token, address to) private returns (uint256 amount) {
-        amount = _claimable[account][token];
-        if (amount == 0) return 0;
-        // Effects
-        _claimable[account][token] = 0;
-        emit Withdrawn(account, token, to, amount);
-        // Interactions
-        IERC20(token).safeTransfer(to, amount);
+    /// @dev Settles `count` assets' slices of the event's reservation: their credits (`credits` in all)
+    /// stay owed, the rest goes back to the unreserved funds.
+    function _settleSlices(
+        uint32 programmeId,
+        uint32 eventIndex,
+        CurtailmentEvent memory ev,
+        uint256 count,
+        uint256 credits
+    ) private {
+        uint256 slices = DemandResponseMath.creditOf(ev.committedReductionJ, ev.ratePerKWh) * count;
+        // Each asset is proven once and only called assets are: count <= memberCount - provenCount.
+        _events[programmeId][eventIndex].provenCount = ev.provenCount + uint8(count);
+        // credits <= slices (each reduction is capped at the committed one); the slices were reserved
+        // from the available funds, within 96 bits.
+        _programmes[programmeId].available += uint96(slices - credits);
+    }
+
+    /// @dev The outcome, unless it is not `Credited` (`NotCredited`).
+    function _credited(
+        uint32 programmeId,
+        uint32 eventIndex,
+        uint256 assetId
+    ) private view returns (Outcome storage outcome) {
+        outcome = _outcomes[programmeId][eventIndex][assetId];
+        if (outcome.status != OutcomeStatus.Credited) revert NotCredited(programmeId, eventIndex, assetId);
+    }
+
+    /// @dev The lessee's and the owner's parts of an asset's credit (no lessee part without a check-in).
+    function _parts(
+        uint32 programmeId,
+        uint32 eventIndex,
+        uint256 assetId,
+        uint256 credit
+    ) private view returns (uint256 toLessee, uint256 toOwner) {
+        Participant memory participant = _participants[programmeId][eventIndex][assetId];
+        if (participant.account == address(0)) return (0, credit);
+        return DemandResponseMath.split(credit, participant.shareBps);
     }
 
     /// @dev The member, unless the event does not call the asset (`NotCalled`).
-    function _requireCalled(uint32 programmeId, uint32 eventIndex, uint256 assetId) private view returns (Member memory member) {
+    function _requireCalled(
+        uint32 programmeId,
+        uint32 eventIndex,
+        uint256 assetId
+    ) private view returns (Member memory member) {
         member = _members[programmeId][assetId];
         if (!_isCalled(member, eventIndex)) revert NotCalled(programmeId, eventIndex, assetId);
     }
 
     /// @dev Whether a membership covers an event index.
     function _isCalled(Member memory member, uint32 eventIndex) private pure returns (bool) {
-        return member.firstEvent != 0 && eventIndex >= member.firstEvent && (member.endEvent == 0 || eventIndex < member.endEvent);
+        return
+            member.firstEvent != 0 &&
+            eventIndex >= member.firstEvent &&
+            (member.endEvent == 0 || eventIndex < member.endEvent);
     }
 
     /// @dev The programme, or `UnknownProgramme`.
@@ -643,7 +726,8 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
     /// @dev The event, unless unknown (`UnknownEvent`) or cancelled (`CancelledEvent`).
     function _liveEventOf(uint32 programmeId, uint32 eventIndex) private view returns (CurtailmentEvent storage ev) {
         _programmeOf(programmeId);
-        if (eventIndex == 0 || eventIndex > _programmes[programmeId].eventCount) revert UnknownEvent(programmeId, eventIndex);
+        if (eventIndex == 0 || eventIndex > _programmes[programmeId].eventCount)
+            revert UnknownEvent(programmeId, eventIndex);
         ev = _events[programmeId][eventIndex];
         if (ev.status == EventStatus.Cancelled) revert CancelledEvent(programmeId, eventIndex);
     }

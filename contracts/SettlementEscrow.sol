@@ -469,7 +469,7 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         if (
             current != 0 &&
             keccak256(abi.encode(_terms[assetId][current], _curtailment[assetId][current])) ==
-            keccak256(abi.encode(stored, curtailment))
+                keccak256(abi.encode(stored, curtailment))
         ) {
             revert LeaseTermsUnchanged(assetId);
         }

@@ -70,7 +70,13 @@ export interface EventTimes {
   baselineTo: bigint;
 }
 
-/** `DemandResponseMath.baselineWindow`. */
+/** The settlement interval baseline windows are made of (`DemandResponseMath.INTERVAL_SECONDS`). */
+export const INTERVAL_SECONDS = 900n;
+
+/**
+ * `DemandResponseMath.baselineWindow`: PreNotice — the `windowSeconds` ending at the last 15-minute
+ * boundary at or before the notice; PriorDay — the event's window one day earlier.
+ */
 export function baselineWindow(
   rule: BaselineRule,
   noticeTime: bigint,
@@ -78,8 +84,22 @@ export function baselineWindow(
   endTime: bigint,
   windowSeconds: bigint,
 ): { from: bigint; to: bigint } {
-  if (rule === BaselineRule.PreNotice) return { from: noticeTime - windowSeconds, to: noticeTime };
+  if (rule === BaselineRule.PreNotice) {
+    const to = noticeTime - (noticeTime % INTERVAL_SECONDS);
+    return { from: to - windowSeconds, to };
+  }
   return { from: startTime - DAY_SECONDS, to: endTime - DAY_SECONDS };
+}
+
+/**
+ * The 15-minute grid times in (after, until]: a feeder that posts on them (as well as at the event
+ * boundaries) gives every PreNotice baseline boundary an exact reading, so a reduction is proven from
+ * four single-reading proofs instead of up to eight.
+ */
+export function gridTimes(after: bigint, until: bigint): bigint[] {
+  const out: bigint[] = [];
+  for (let t = after - (after % INTERVAL_SECONDS) + INTERVAL_SECONDS; t <= until; t += INTERVAL_SECONDS) out.push(t);
+  return out;
 }
 
 /** The notice, start, end and baseline window of a stored event. */
@@ -306,11 +326,17 @@ export function previewCurtailedGpuSeconds(
     const from =
       startTime < leaseStart.time
         ? leaseStart
-        : { time: startTime, availableGpuSeconds: meterAtTime(history, assetId, startTime, spec, "upper")!.availableGpuSeconds };
+        : {
+            time: startTime,
+            availableGpuSeconds: meterAtTime(history, assetId, startTime, spec, "upper")!.availableGpuSeconds,
+          };
     const to =
       endTime > point.time
         ? point
-        : { time: endTime, availableGpuSeconds: meterAtTime(history, assetId, endTime, spec, "lower")!.availableGpuSeconds };
+        : {
+            time: endTime,
+            availableGpuSeconds: meterAtTime(history, assetId, endTime, spec, "lower")!.availableGpuSeconds,
+          };
     if (to.time > from.time && to.availableGpuSeconds > from.availableGpuSeconds) {
       total += to.availableGpuSeconds - from.availableGpuSeconds;
     }

@@ -114,8 +114,9 @@ interface IDemandResponseProgramme {
     /// @notice The committed reduction is zero or above 2^40 − 1 J.
     /// @param committedReductionJ The committed reduction.
     error InvalidCommittedReduction(uint256 committedReductionJ);
-    /// @notice The baseline window does not fit the rule: `PreNotice` needs `MIN_BASELINE_SECONDS` to
-    /// `MAX_BASELINE_SECONDS`; `PriorDay` needs 0, and its window must end at or before the notice.
+    /// @notice The baseline window does not fit the rule: `PreNotice` needs whole 15-minute intervals,
+    /// `MIN_BASELINE_SECONDS` to `MAX_BASELINE_SECONDS`; `PriorDay` needs 0, and its window must end at
+    /// or before the notice.
     /// @param rule The rule.
     /// @param baselineWindowSeconds The given window.
     error InvalidBaselineWindow(BaselineRule rule, uint64 baselineWindowSeconds);
@@ -180,6 +181,26 @@ interface IDemandResponseProgramme {
     /// @param programmeId The programme.
     /// @param eventIndex The event.
     error AlreadyReleased(uint32 programmeId, uint32 eventIndex);
+    /// @notice The asset's outcome for the event is not `Credited`: there is no credit to pay.
+    /// @param programmeId The programme.
+    /// @param eventIndex The event.
+    /// @param assetId The asset.
+    error NotCredited(uint32 programmeId, uint32 eventIndex, uint256 assetId);
+    /// @notice The part was already paid.
+    /// @param programmeId The programme.
+    /// @param eventIndex The event.
+    /// @param assetId The asset.
+    /// @param lesseePart True for the lessee's part, false for the owner's.
+    error AlreadyPaid(uint32 programmeId, uint32 eventIndex, uint256 assetId, bool lesseePart);
+    /// @notice Nobody checked in for the asset during the event, or its share is 0: no lessee part.
+    /// @param programmeId The programme.
+    /// @param eventIndex The event.
+    /// @param assetId The asset.
+    error NoLesseePart(uint32 programmeId, uint32 eventIndex, uint256 assetId);
+    /// @notice `proveReductions` got no asset, or not one proof per asset.
+    /// @param assets The number of assets.
+    /// @param proofs The number of proofs.
+    error ProofCountMismatch(uint256 assets, uint256 proofs);
     /// @notice A lease cannot be billed past the start of a counted event until the asset's outcome for
     /// it is recorded (`proveReduction`, by anyone, once the event is over).
     /// @param programmeId The programme.
@@ -250,24 +271,17 @@ interface IDemandResponseProgramme {
         address participant,
         uint16 shareBps
     );
-    /// @notice An asset's reduction for an event was proven and its outcome recorded.
+    /// @notice An asset's reduction for an event was proven and its outcome recorded; a credit is owed
+    /// to the owner and the checked-in lessee (`claimOwnerCredit`, `claimLesseeCredit`).
     /// @param programmeId The programme.
     /// @param eventIndex The event.
     /// @param assetId The asset.
     /// @param reduction What was proven (status, baseline, metered, reduction, credit).
-    /// @param owner Who was credited the owner's part (the NFT's owner now; zero when nothing was paid).
-    /// @param toOwner The owner's part.
-    /// @param participant Who was credited the lessee's part (zero when nobody checked in).
-    /// @param toParticipant The lessee's part.
     event ReductionProven(
         uint32 indexed programmeId,
         uint32 indexed eventIndex,
         uint256 indexed assetId,
-        Reduction reduction,
-        address owner,
-        uint256 toOwner,
-        address participant,
-        uint256 toParticipant
+        Reduction reduction
     );
     /// @notice An asset called by an event did not reduce below its baseline (`NoReduction`), or its
     /// event energy is not proven (`Unproven`): nothing was paid.
@@ -290,12 +304,33 @@ interface IDemandResponseProgramme {
     /// @param eventIndex The event.
     /// @param released The amount returned to the unreserved funds.
     event EventReleased(uint32 indexed programmeId, uint32 indexed eventIndex, uint256 released);
-    /// @notice An account's credits were paid out.
-    /// @param account The account.
-    /// @param token The token.
-    /// @param to The recipient.
+    /// @notice A part of a credit was paid.
+    /// @param programmeId The programme.
+    /// @param eventIndex The event.
+    /// @param assetId The asset.
+    /// @param to The recipient: the NFT's owner now, or the lessee who checked in.
     /// @param amount The amount.
-    event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
+    /// @param lesseePart True for the lessee's part.
+    event CreditPaid(
+        uint32 indexed programmeId,
+        uint32 indexed eventIndex,
+        uint256 indexed assetId,
+        address to,
+        uint256 amount,
+        bool lesseePart
+    );
+    /// @notice The owner's part of a credit went back to the sponsor's unreserved funds: the asset was
+    /// burned, so it has no owner to pay.
+    /// @param programmeId The programme.
+    /// @param eventIndex The event.
+    /// @param assetId The asset.
+    /// @param amount The amount.
+    event CreditReturned(
+        uint32 indexed programmeId,
+        uint32 indexed eventIndex,
+        uint256 indexed assetId,
+        uint256 amount
+    );
 
     // ---------------------------------------------------------------- roles and constants
 
@@ -416,15 +451,14 @@ interface IDemandResponseProgramme {
     /// @param assetId The asset (called by the event).
     function checkIn(uint32 programmeId, uint32 eventIndex, uint256 assetId) external;
 
-    /// @notice Proves an asset's reduction for an ended event from the oracle's meters, records the
-    /// outcome and pays the credit (anyone). Within the claim window the credit (possibly 0) settles the
-    /// asset's reservation: the credit goes to the owner's and the participant's pull balances and the
-    /// rest of the reservation back to the unreserved funds. Later, the outcome is recorded as `Late`
-    /// and nothing moves.
+    /// @notice Proves an asset's reduction for an ended event from the oracle's meters and records the
+    /// outcome (anyone). Within the claim window the outcome settles the asset's slice of the
+    /// reservation: the credit (possibly 0) stays owed to the owner and the checked-in lessee, the rest
+    /// goes back to the unreserved funds. Later, the outcome is recorded as `Late` and nothing moves.
     /// @dev Meters: the baseline window via `meterWindow(baselineStart, baselineEnd)` and the event via
     /// `meterWindow(start, end)`; each end proof must prove the meter exactly at its boundary
     /// (`MeterNotAtBoundary`). An impossible reading pair around an event boundary makes the event's
-    /// energy unproven: nothing is paid (`Unproven`). Reverts as the oracle does for a failing proof.
+    /// energy unproven: nothing is owed (`Unproven`). Reverts as the oracle does for a failing proof.
     /// @param programmeId The programme.
     /// @param eventIndex The event.
     /// @param assetId The asset.
@@ -437,32 +471,46 @@ interface IDemandResponseProgramme {
         ReductionProofs calldata proofs
     ) external returns (Reduction memory reduction);
 
+    /// @notice `proveReduction` for several assets of one event in one transaction (the event's storage is
+    /// read and written once).
+    /// @param programmeId The programme.
+    /// @param eventIndex The event.
+    /// @param assetIds The assets (each at most once).
+    /// @param proofs Their proofs, in the same order.
+    /// @return reductions What was proven, in the same order.
+    function proveReductions(
+        uint32 programmeId,
+        uint32 eventIndex,
+        uint256[] calldata assetIds,
+        ReductionProofs[] calldata proofs
+    ) external returns (Reduction[] memory reductions);
+
+    /// @notice Pays the owner's part of a credit (the credit less the checked-in lessee's share) to the
+    /// NFT's owner now (anyone may trigger it: an owner that cannot call, such as a revenue-split vault,
+    /// distributes what arrives). For a burned asset the part goes back to the unreserved funds.
+    /// @param programmeId The programme.
+    /// @param eventIndex The event.
+    /// @param assetId The asset.
+    /// @return amount The amount paid (or returned).
+    function claimOwnerCredit(uint32 programmeId, uint32 eventIndex, uint256 assetId) external returns (uint256 amount);
+
+    /// @notice Pays the lessee's part of a credit (its share at check-in, rounded down) to the lessee who
+    /// checked in (anyone may trigger it).
+    /// @param programmeId The programme.
+    /// @param eventIndex The event.
+    /// @param assetId The asset.
+    /// @return amount The amount paid.
+    function claimLesseeCredit(
+        uint32 programmeId,
+        uint32 eventIndex,
+        uint256 assetId
+    ) external returns (uint256 amount);
+
     /// @notice Returns what no proof claimed to the unreserved funds, once the claim window has passed (anyone).
     /// @param programmeId The programme.
     /// @param eventIndex The event.
     /// @return released The amount returned.
     function release(uint32 programmeId, uint32 eventIndex) external returns (uint256 released);
-
-    // ---------------------------------------------------------------- payouts
-
-    /// @notice Pays the caller's whole credit balance in `token` to `to`.
-    /// @param token The token.
-    /// @param to The recipient.
-    /// @return amount The amount (0 when nothing).
-    function withdraw(address token, address to) external returns (uint256 amount);
-
-    /// @notice Pays `account`'s whole credit balance in `token` to `account` itself (anyone may trigger
-    /// it: for owners that cannot call, such as a revenue-split vault, which distributes what arrives).
-    /// @param account The account.
-    /// @param token The token.
-    /// @return amount The amount (0 when nothing).
-    function withdrawFor(address account, address token) external returns (uint256 amount);
-
-    /// @notice An account's credit balance in a token.
-    /// @param account The account.
-    /// @param token The token.
-    /// @return The balance.
-    function claimable(address account, address token) external view returns (uint256);
 
     // ---------------------------------------------------------------- the escrow's view
 

@@ -170,7 +170,11 @@ interface ISettlementEscrow {
     /// @param reservationDiscountBps The discount.
     /// @param maxEventsPerLease The event cap.
     /// @param maxEventSecondsPerLease The time cap.
-    error InvalidCurtailmentTerms(uint16 reservationDiscountBps, uint8 maxEventsPerLease, uint32 maxEventSecondsPerLease);
+    error InvalidCurtailmentTerms(
+        uint16 reservationDiscountBps,
+        uint8 maxEventsPerLease,
+        uint32 maxEventSecondsPerLease
+    );
     /// @notice The lessee's share exceeds the disputed amount.
     /// @param leaseId The lease.
     /// @param toLessee Given share.
@@ -228,7 +232,13 @@ interface ISettlementEscrow {
     /// @param billedUntil The meter time the bill now reaches.
     /// @param bill The lease's whole bill up to `billedUntil`.
     /// @param charged The increase charged now: `bill.total` minus what was billed, capped at the balance.
-    event LeaseSettled(uint256 indexed leaseId, address indexed payee, uint64 billedUntil, LeaseBill bill, uint256 charged);
+    event LeaseSettled(
+        uint256 indexed leaseId,
+        address indexed payee,
+        uint64 billedUntil,
+        LeaseBill bill,
+        uint256 charged
+    );
     /// @notice Emitted when a lease ends before its end time (the NFT user right is cleared); `close`
     /// then bills it up to `endTime` and refunds the rest.
     /// @param leaseId The lease.

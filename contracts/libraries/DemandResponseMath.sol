@@ -19,9 +19,14 @@ library DemandResponseMath {
     /// @notice The largest energy margin over TDP the oracle accepts (`IUsageOracle.MAX_ENERGY_MARGIN_BPS`).
     uint256 internal constant MAX_ENERGY_MARGIN_BPS = 5_000;
 
-    /// @notice The baseline window of an event, [from, to), by its rule.
-    /// @dev PreNotice: [notice − window, notice]. PriorDay: [start − 1 day, end − 1 day]. The caller
-    /// checked that the window ends at or before the notice and starts after time 0.
+    /// @notice The settlement interval: baseline windows are whole intervals (ERCOT settles in 15-minute
+    /// intervals), so a feeder posting on this grid gives every baseline boundary an exact reading.
+    uint64 internal constant INTERVAL_SECONDS = 900;
+
+    /// @notice The baseline window of an event, [from, to], by its rule.
+    /// @dev PreNotice: the `windowSeconds` (whole intervals) ending at the last interval boundary at or
+    /// before the notice: to = notice − notice mod 900, from = to − windowSeconds. PriorDay:
+    /// [start − 1 day, end − 1 day]. The caller checked that the window ends at or before the notice.
     /// @param rule The baseline rule.
     /// @param noticeTime When the curtailment was instructed.
     /// @param startTime The event start.
@@ -36,7 +41,10 @@ library DemandResponseMath {
         uint64 endTime,
         uint64 windowSeconds
     ) internal pure returns (uint64 from, uint64 to) {
-        if (rule == BaselineRule.PreNotice) return (noticeTime - windowSeconds, noticeTime);
+        if (rule == BaselineRule.PreNotice) {
+            to = noticeTime - (noticeTime % INTERVAL_SECONDS);
+            return (to - windowSeconds, to);
+        }
         return (startTime - DAY_SECONDS, endTime - DAY_SECONDS);
     }
 

@@ -84,8 +84,7 @@ library SettlementMath {
         uint256 energy = _clampedDelta(start.energyJ, point.energyJ, maxEnergyJ(gpuCount, tdpWattsPerGpu, metered));
         uint256 reservable = available > curtailedGpuSeconds ? available - curtailedGpuSeconds : 0;
         bill.reservationFee =
-            (reservable * terms.reservationPricePerGpuHour * (BPS - reservationDiscountBps)) /
-            (SECONDS_PER_HOUR * BPS);
+            (reservable * terms.reservationPricePerGpuHour * (BPS - reservationDiscountBps)) / (SECONDS_PER_HOUR * BPS);
         bill.usageFee = (busy * terms.usagePricePerBusyGpuHour) / SECONDS_PER_HOUR;
         bill.energyFee = (energy * terms.energyPricePerKWh) / JOULES_PER_KWH;
         bill.availabilityBps = availabilityBps(available, gpuCount, leaseSeconds);
@@ -100,7 +99,11 @@ library SettlementMath {
     /// @param gpuCount GPUs in the asset.
     /// @param seconds_ The period.
     /// @return Availability in basis points.
-    function availabilityBps(uint256 availableGpuSeconds, uint16 gpuCount, uint256 seconds_) internal pure returns (uint16) {
+    function availabilityBps(
+        uint256 availableGpuSeconds,
+        uint16 gpuCount,
+        uint256 seconds_
+    ) internal pure returns (uint16) {
         uint256 capacity = uint256(gpuCount) * seconds_;
         if (capacity == 0) return 0;
         uint256 bps = (availableGpuSeconds * BPS) / capacity;

@@ -7,8 +7,9 @@ import { Meter, MeterBoundary } from "./OracleTypes.sol";
 /// Both rules average the metered power over a window that ends at or before the notice, so nothing
 /// an operator does after learning of the event can move its baseline.
 enum BaselineRule {
-    /// Meter Before / Meter After: the average power over the `baselineWindowSeconds` just before the
-    /// notice ([notice − window, notice]), compared with the energy metered during the event.
+    /// Meter Before / Meter After: the average power over the `baselineWindowSeconds` (whole 15-minute
+    /// settlement intervals) ending at the last interval boundary at or before the notice, compared
+    /// with the energy metered during the event.
     PreNotice,
     /// Prior day: the average power over the event's own clock window one day earlier
     /// ([start − 1 day, end − 1 day]); that window must end at or before the notice.
@@ -19,7 +20,8 @@ enum BaselineRule {
 enum OutcomeStatus {
     /// Not proven yet.
     None,
-    /// A reduction was proven and credited (reduction × rate, paid from the event's reservation).
+    /// A reduction was proven and credited (reduction × rate, owed from the event's reservation and
+    /// paid by `claimOwnerCredit` / `claimLesseeCredit`).
     Credited,
     /// The metered energy was not below the baseline: nothing paid, recorded as non-compliance.
     NoReduction,
@@ -115,8 +117,8 @@ struct EventParams {
     uint256 committedReductionJ;
     /// How the baseline is measured.
     BaselineRule baselineRule;
-    /// For `PreNotice`: the window before the notice, `MIN_BASELINE_SECONDS` to `MAX_BASELINE_SECONDS`;
-    /// for `PriorDay`: 0.
+    /// For `PreNotice`: the window before the notice, whole 15-minute intervals, `MIN_BASELINE_SECONDS`
+    /// to `MAX_BASELINE_SECONDS`; for `PriorDay`: 0.
     uint64 baselineWindowSeconds;
 }
 
@@ -128,8 +130,12 @@ struct Outcome {
     uint48 availableAtStart;
     /// Its cumulative available GPU-seconds at the event end.
     uint48 availableAtEnd;
-    /// The credit paid (owner's and lessee's parts together), token base units.
+    /// The credit owed (owner's and lessee's parts together), token base units.
     uint96 credit;
+    /// Whether the owner's part was paid (or returned to the sponsor for a burned asset).
+    bool ownerPaid;
+    /// Whether the checked-in lessee's part was paid.
+    bool lesseePaid;
 }
 
 /// @notice The lessee who checked in for an asset during an event, and the share it was promised then.

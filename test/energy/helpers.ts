@@ -7,7 +7,12 @@
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
-import { DemandResponseProgramme__factory, MockUSDC__factory, type DemandResponseProgramme, type MockUSDC } from "../../typechain-types";
+import {
+  DemandResponseProgramme__factory,
+  MockUSDC__factory,
+  type DemandResponseProgramme,
+  type MockUSDC,
+} from "../../typechain-types";
 import { deployCore, DAY, GPUS, HOUR, TDP_WATTS, USDC, termsFor } from "../escrow/helpers";
 import type { Values } from "../helpers/oracleRig";
 import type { OracleRig } from "../helpers/oracleRig";
@@ -64,7 +69,11 @@ export class Feeder {
               };
             })();
       this.counters.set(assetId, next);
-      values.set(assetId, { busyGpuSeconds: next.busyGpuSeconds, availableGpuSeconds: next.availableGpuSeconds, energyJ: next.energyJ });
+      values.set(assetId, {
+        busyGpuSeconds: next.busyGpuSeconds,
+        availableGpuSeconds: next.availableGpuSeconds,
+        energyJ: next.energyJ,
+      });
     }
     await this.rig.post(timestamp, values);
   }
@@ -119,7 +128,10 @@ export async function deployProgramme() {
 }
 
 /** The curtailment terms used by most tests: programme 1, 10 % reservation discount, 2 events, 4 hours. */
-export async function curtailment(programme: DemandResponseProgramme, overrides: Partial<Record<string, unknown>> = {}) {
+export async function curtailment(
+  programme: DemandResponseProgramme,
+  overrides: Partial<Record<string, unknown>> = {},
+) {
   return {
     programme: await programme.getAddress(),
     programmeId: 1,
@@ -131,7 +143,12 @@ export async function curtailment(programme: DemandResponseProgramme, overrides:
 }
 
 /** An announcement with the suite's defaults: PreNotice over 2 h, 0.50 USDC/kWh, 8 kWh committed. */
-export function eventParams(noticeTime: bigint, startTime: bigint, endTime: bigint, overrides: Partial<Record<string, unknown>> = {}) {
+export function eventParams(
+  noticeTime: bigint,
+  startTime: bigint,
+  endTime: bigint,
+  overrides: Partial<Record<string, unknown>> = {},
+) {
   return {
     noticeTime,
     startTime,
@@ -157,7 +174,11 @@ export async function createdProgramme(
 }
 
 /** The stored event, as `src/demandResponse.ts` takes it. */
-export async function storedEvent(programme: DemandResponseProgramme, programmeId: bigint | number, eventIndex: bigint | number): Promise<StoredEvent> {
+export async function storedEvent(
+  programme: DemandResponseProgramme,
+  programmeId: bigint | number,
+  eventIndex: bigint | number,
+): Promise<StoredEvent> {
   const e = await programme.eventOf(programmeId, eventIndex);
   return {
     startTime: e.startTime,
@@ -197,7 +218,11 @@ export async function publishCurtailable(
 ) {
   await f.escrow
     .connect(f.provider)
-    .setCurtailableLeaseTerms(assetId, termsFor(await f.usdc.getAddress(), termOverrides), await curtailment(f.programme, overrides));
+    .setCurtailableLeaseTerms(
+      assetId,
+      termsFor(await f.usdc.getAddress(), termOverrides),
+      await curtailment(f.programme, overrides),
+    );
 }
 
 export { DAY, HOUR, GPUS, USDC, TDP_WATTS, termsFor, time, MockUSDC };

@@ -44,7 +44,9 @@ async function storyFixture() {
   const { escrow, programme, usdc, provider, lessee, lessee2, sponsor, feeder, assetId, asset2 } = f;
   await programme.connect(provider).setLesseeShare(1, assetId, 3_000);
   await publishCurtailable(f, assetId, {}, { energyPricePerKWh: ENERGY_PRICE });
-  await escrow.connect(provider).setLeaseTerms(asset2, termsFor(await usdc.getAddress(), { energyPricePerKWh: ENERGY_PRICE }));
+  await escrow
+    .connect(provider)
+    .setLeaseTerms(asset2, termsFor(await usdc.getAddress(), { energyPricePerKWh: ENERGY_PRICE }));
 
   const t0 = BigInt(await time.latest()) + 100n;
   const both = (a: Load, b: Load) =>
@@ -103,7 +105,12 @@ describe("Demand response: a whole programme with real signed meters", function 
     // Baseline: 4,800 W over the 2 h before the notice = 34.56 MJ over the 2 h event; metered at idle
     // 8 × 60 W × 2 h = 3.456 MJ; reduction 31.104 MJ (8.64 kWh), capped at the committed 8 kWh.
     const preview1 = previewReduction(history, ev, assetId, SPEC)!;
-    expect(preview1).to.deep.include({ baselineJ: 34_560_000n, meteredJ: 3_456_000n, reductionJ: COMMITTED_J, credit: 4n * USDC });
+    expect(preview1).to.deep.include({
+      baselineJ: 34_560_000n,
+      meteredJ: 3_456_000n,
+      reductionJ: COMMITTED_J,
+      credit: 4n * USDC,
+    });
     await expect(prove(programme, rig, 1, 1, assetId, other))
       .to.emit(programme, "ReductionProven")
       .withArgs(
@@ -130,7 +137,8 @@ describe("Demand response: a whole programme with real signed meters", function 
 
   it("bills #1 without the reservation of the curtailed 2 h and 10 % off, and #2 as if no event happened", async function () {
     const f = await loadFixture(storyFixture);
-    const { programme, rig, escrow, keeper, usdc, provider, lessee, lessee2, sponsor, assetId, asset2, start, other } = f;
+    const { programme, rig, escrow, keeper, usdc, provider, lessee, lessee2, sponsor, assetId, asset2, start, other } =
+      f;
     await prove(programme, rig, 1, 1, assetId, other);
     await prove(programme, rig, 1, 1, asset2, other);
     const at = start + DAY + HOUR + DISPUTE_WINDOW + 60n;
@@ -177,7 +185,10 @@ describe("Demand response: a whole programme with real signed meters", function 
     const history = await rig.history();
     const atStart = history.boundaryAt(assetId, evStart)!;
     const startProof = history.boundaryAt(assetId, (await escrow.leaseOf(1n)).startTime)!;
-    await expect(escrow.connect(other).settle(1n, startProof.boundary, atStart.boundary)).to.emit(escrow, "LeaseSettled");
+    await expect(escrow.connect(other).settle(1n, startProof.boundary, atStart.boundary)).to.emit(
+      escrow,
+      "LeaseSettled",
+    );
     expect((await escrow.leaseOf(1n)).billed).to.be.greaterThan(0n);
     await prove(programme, rig, 1, 1, assetId, other);
     await expect(keeper.settle(1n, other, at + 1n)).to.emit(escrow, "LeaseSettled");
@@ -187,7 +198,13 @@ describe("Demand response: a whole programme with real signed meters", function 
   it("the event's times and baseline window read back as announced", async function () {
     const { programme, notice, evStart, evEnd } = await loadFixture(storyFixture);
     const t = eventTimes(await storedEvent(programme, 1, 1));
-    expect(t).to.deep.equal({ noticeTime: notice, startTime: evStart, endTime: evEnd, baselineFrom: notice - 2n * HOUR, baselineTo: notice });
+    expect(t).to.deep.equal({
+      noticeTime: notice,
+      startTime: evStart,
+      endTime: evEnd,
+      baselineFrom: notice - 2n * HOUR,
+      baselineTo: notice,
+    });
     expect(await programme.baselineWindowOf(1, 1)).to.deep.equal([notice - 2n * HOUR, notice]);
     void RATE_PER_KWH;
   });
