@@ -163,7 +163,11 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         uint64 endLimit,
         MeterBoundary calldata start,
         MeterBoundary calldata point
-    ) external view returns (MeterAt memory atStart, MeterAt memory atPoint, uint16 gpuCount, uint16 tdpWattsPerGpu) {
+    )
+        external
+        view
+        returns (MeterAt memory atStart, MeterAt memory atPoint, uint16 gpuCount, uint16 tdpWattsPerGpu)
+    {
         (gpuCount, tdpWattsPerGpu, ) = _nft.meteringLimits(assetId);
         if (start.later.batchIndex != 0) {
             atStart = _meterAt(assetId, startTime, start.earlier, start.later, MeterBound.Upper);
@@ -323,9 +327,7 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         bytes32 root
     ) private view returns (bytes32) {
         return
-            _hashTypedDataV4(
-                keccak256(abi.encode(USAGE_BATCH_TYPEHASH, batchConfigVersion, batchIndex, timestamp, root))
-            );
+            _hashTypedDataV4(keccak256(abi.encode(USAGE_BATCH_TYPEHASH, batchConfigVersion, batchIndex, timestamp, root)));
     }
 
     /// @dev The one word stored per batch.

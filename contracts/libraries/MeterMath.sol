@@ -75,11 +75,7 @@ library MeterMath {
     /// @param later The first reading at or after `time`.
     /// @param time The time, unix seconds.
     /// @return meter The interpolated meter, stamped `time`.
-    function interpolate(
-        Meter memory earlier,
-        Meter memory later,
-        uint64 time
-    ) internal pure returns (Meter memory meter) {
+    function interpolate(Meter memory earlier, Meter memory later, uint64 time) internal pure returns (Meter memory meter) {
         uint256 elapsed = time - earlier.timestamp;
         uint256 span = later.timestamp - earlier.timestamp;
         meter = Meter({

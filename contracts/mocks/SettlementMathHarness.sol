@@ -25,11 +25,7 @@ contract SettlementMathHarness {
     }
 
     /// @notice See `SettlementMath.availabilityBps`.
-    function availabilityBps(
-        uint256 availableGpuSeconds,
-        uint16 gpuCount,
-        uint256 seconds_
-    ) external pure returns (uint16) {
+    function availabilityBps(uint256 availableGpuSeconds, uint16 gpuCount, uint256 seconds_) external pure returns (uint16) {
         return SettlementMath.availabilityBps(availableGpuSeconds, gpuCount, seconds_);
     }
 
