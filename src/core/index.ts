@@ -97,3 +97,4 @@ export function leaseIdFromReceipt(receipt: { logs: readonly LogLike[] }, escrow
   }
   throw new Error("the receipt has no LeaseOpened event (not an openLease transaction, or it reverted)");
 }
+export * from "./billing";

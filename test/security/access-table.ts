@@ -219,6 +219,102 @@ export const RESTRICTED: Record<string, RestrictedEntry> = {
     args: (ctx) => [ctx.values.looseAssetId, ctx.values.usdc, attacker(ctx), [attacker(ctx)], [1n]],
     errorArgs: (ctx) => [attacker(ctx), ctx.values.looseAssetId, ctx.holder.address],
   },
+
+  // ---- CreditFacility (loan 1: asset 4 pledged by the holder and funded by the admin; loan 2: asset 5, requested)
+  "CreditFacility.pledge": {
+    who: "the asset's owner",
+    error: "NotAssetOwner",
+    args: (ctx) => [ctx.values.looseAssetId, ctx.values.creditTerms],
+    errorArgs: (ctx) => [ctx.values.looseAssetId, attacker(ctx)],
+  },
+  "CreditFacility.cancel": {
+    who: "the borrower, before funding",
+    error: "NotBorrower",
+    args: (ctx) => [ctx.values.requestedLoanId],
+    errorArgs: (ctx) => [ctx.values.requestedLoanId, attacker(ctx)],
+  },
+  "CreditFacility.claimAsBorrower": {
+    who: "the borrower",
+    error: "NotBorrower",
+    args: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+    errorArgs: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+  },
+  "CreditFacility.collectToken": {
+    who: "the borrower (the note's holder once foreclosed)",
+    error: "NotBorrower",
+    args: (ctx) => [ctx.values.creditLoanId, attacker(ctx), attacker(ctx)],
+    errorArgs: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+  },
+  "CreditFacility.claimAsLender": {
+    who: "the note's holder or its approved operator",
+    error: "NotNoteHolder",
+    args: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+    errorArgs: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+  },
+  "CreditFacility.foreclose": {
+    who: "the note's holder or its approved operator, and only in default",
+    error: "NotNoteHolder",
+    args: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+    errorArgs: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+  },
+
+  // ---- CreditCustody (the custody clone of loan 1)
+  "CreditCustody.withdrawRevenue": {
+    who: "the facility",
+    error: "CallerNotFacility",
+    args: (ctx) => [ctx.values.creditToken, attacker(ctx)],
+    errorArgs: (ctx) => [attacker(ctx)],
+  },
+  "CreditCustody.releaseAsset": {
+    who: "the facility",
+    error: "CallerNotFacility",
+    args: (ctx) => [ctx.values.creditAssetId, attacker(ctx), true],
+    errorArgs: (ctx) => [attacker(ctx)],
+  },
+  "CreditCustody.setLeaseTerms": {
+    who: "the loan's parties: the borrower, and once funded the note's side too",
+    error: "NotLoanParty",
+    args: (ctx) => [ctx.values.creditLoanId, ctx.values.custodyTerms],
+    errorArgs: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+  },
+  "CreditCustody.removeLeaseTerms": {
+    who: "the loan's parties: the borrower, and once funded the note's side too",
+    error: "NotLoanParty",
+    args: (ctx) => [ctx.values.creditLoanId],
+    errorArgs: (ctx) => [ctx.values.creditLoanId, attacker(ctx)],
+  },
+
+  // ---- LoanNote (note 1, held by the admin)
+  "LoanNote.mint": {
+    who: "the facility",
+    error: "CallerNotFacility",
+    args: (ctx) => [attacker(ctx), 99n],
+    errorArgs: (ctx) => [attacker(ctx)],
+  },
+  "LoanNote.approve": {
+    who: "the note's holder or an operator",
+    error: "ERC721InvalidApprover",
+    args: (ctx) => [attacker(ctx), ctx.values.creditLoanId],
+    errorArgs: (ctx) => [attacker(ctx)],
+  },
+  "LoanNote.transferFrom": {
+    who: "the note's holder or an approved operator",
+    error: "ERC721InsufficientApproval",
+    args: (ctx) => [ctx.values.noteHolder, attacker(ctx), ctx.values.creditLoanId],
+    errorArgs: (ctx) => [attacker(ctx), ctx.values.creditLoanId],
+  },
+  "LoanNote.safeTransferFrom(address,address,uint256)": {
+    who: "the note's holder or an approved operator",
+    error: "ERC721InsufficientApproval",
+    args: (ctx) => [ctx.values.noteHolder, attacker(ctx), ctx.values.creditLoanId],
+    errorArgs: (ctx) => [attacker(ctx), ctx.values.creditLoanId],
+  },
+  "LoanNote.safeTransferFrom(address,address,uint256,bytes)": {
+    who: "the note's holder or an approved operator",
+    error: "ERC721InsufficientApproval",
+    args: (ctx) => [ctx.values.noteHolder, attacker(ctx), ctx.values.creditLoanId, "0x"],
+    errorArgs: (ctx) => [attacker(ctx), ctx.values.creditLoanId],
+  },
 };
 
 export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {
@@ -237,6 +333,15 @@ export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {
     reason: "applies the documented default once the arbiter's deadline passed",
   },
   "SettlementEscrow.withdraw": { reason: "pays the caller's own withdrawable balance, nobody else's" },
+
+  "CreditFacility.fund": {
+    reason: "anyone may fund a requested loan at its posted terms, paying the principal itself for the note",
+  },
+  "CreditFacility.harvest": {
+    reason: "moves the custody's escrow balance through the loan's fixed waterfall; caller gains nothing",
+  },
+  "CreditFacility.repay": { reason: "pays the caller's own tokens toward the loan's debt; only the borrower gains" },
+  "LoanNote.setApprovalForAll": { reason: "sets approvals over the caller's own notes only (ERC-721)" },
 
   "RevenueSplitVault.approve": { reason: "sets the caller's own allowance (ERC-20)" },
   "RevenueSplitVault.harvest": {

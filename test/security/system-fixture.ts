@@ -119,6 +119,42 @@ export async function systemFixture(): Promise<AccessContext> {
       values.vaultShares = shares;
       values.vaultTerms = { ...terms };
     }
+
+    if (await artifacts.artifactExists("CreditFacility")) {
+      // Loan 1: asset 4 pledged by the holder, funded by the admin (the note's holder); loan 2: asset 5,
+      // pledged and not funded.
+      const facility = await deploy("CreditFacility", admin.address, await nft.getAddress(), await escrow.getAddress());
+      contracts.CreditFacility = facility;
+      await facility.grantRole(await facility.PAUSER_ROLE(), admin.address);
+      await nft.mint(holder.address, spec("server-4"));
+      await nft.mint(holder.address, spec("server-5"));
+      await (nft.connect(holder) as Contract).setApprovalForAll(await facility.getAddress(), true);
+      const creditTerms = {
+        token: await usdc.getAddress(),
+        principal: 1_000_000_000n,
+        reserveTarget: 0n,
+        interestRateBpsPerYear: 1_000n,
+        periodSeconds: DAY,
+        periodCount: 3n,
+        amortizationPeriods: 3n,
+        graceSeconds: 3600n,
+      };
+      const facilityAsHolder = facility.connect(holder) as Contract;
+      await facilityAsHolder.pledge(4n, creditTerms);
+      await usdc.mint(admin.address, creditTerms.principal);
+      await usdc.approve(await facility.getAddress(), creditTerms.principal);
+      await facility.fund(1n);
+      await facilityAsHolder.pledge(5n, creditTerms);
+      contracts.CreditCustody = await ethers.getContractAt("CreditCustody", await facility.custodyOf(1n));
+      contracts.LoanNote = await ethers.getContractAt("LoanNote", await facility.note());
+      values.creditTerms = creditTerms;
+      values.creditToken = await usdc.getAddress();
+      values.creditAssetId = 4n;
+      values.creditLoanId = 1n;
+      values.requestedLoanId = 2n;
+      values.noteHolder = admin.address;
+      values.custodyTerms = { ...terms, energyPricePerKWh: 0n };
+    }
   }
   return ctx;
 }
