@@ -16,10 +16,16 @@ import {
 import { deployCore, DAY, GPUS, HOUR, TDP_WATTS, USDC, termsFor } from "../escrow/helpers";
 import type { Values } from "../helpers/oracleRig";
 import type { OracleRig } from "../helpers/oracleRig";
-import { BaselineRule, reductionProofs, type StoredEvent } from "../../src/demandResponse";
+import { BaselineRule, gridTimes, INTERVAL_SECONDS, reductionProofs, type StoredEvent } from "../../src/demandResponse";
 import type { MeteringSpec } from "../../src/meterHistory";
 
-export { BaselineRule };
+export { BaselineRule, INTERVAL_SECONDS };
+
+/** The next 15-minute grid time at least `margin` seconds after the chain's latest block. */
+export async function nextGridTime(margin = 60n): Promise<bigint> {
+  const now = BigInt(await time.latest()) + margin;
+  return now - (now % INTERVAL_SECONDS) + INTERVAL_SECONDS;
+}
 export const MINUTE = 60n;
 /** Energy margin of the test oracle (`deployCore`): 10 %. */
 export const ENERGY_MARGIN_BPS = 1_000n;
@@ -81,6 +87,26 @@ export class Feeder {
   /** Posts at each time of `times` with the load `loadAt(time)` gives for the period ending then. */
   async run(times: readonly bigint[], loadAt: (t: bigint) => Map<bigint, Load>) {
     for (const t of times) await this.post(t, loadAt(t));
+  }
+
+  /** The latest time posted (0 before the first post). */
+  lastPosted(): bigint {
+    let last = 0n;
+    for (const c of this.counters.values()) if (c.at > last) last = c.at;
+    return last;
+  }
+
+  /**
+   * Posts on the 15-minute grid from the last post up to `until`, plus every time of `extra` in between
+   * (the event boundaries a feeder adds), each asset of `assets` with the load `loadAt` gives.
+   */
+  async feed(until: bigint, assets: readonly bigint[], loadAt: (t: bigint, assetId: bigint) => Load, extra: readonly bigint[] = []) {
+    const from = this.lastPosted();
+    const times = new Set<bigint>(gridTimes(from, until));
+    for (const t of extra) if (t > from && t <= until) times.add(t);
+    for (const t of [...times].sort((a, b) => (a < b ? -1 : 1))) {
+      await this.post(t, new Map(assets.map((a) => [a, loadAt(t, a)])));
+    }
   }
 }
 
