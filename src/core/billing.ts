@@ -103,7 +103,8 @@ export function leaseBill(
   const energy = clampedDelta(start.energyJ, point.energyJ, maxEnergyJ(gpuCount, tdpWattsPerGpu, metered));
   const reservable = available > curtailment.curtailedGpuSeconds ? available - curtailment.curtailedGpuSeconds : 0n;
   const reservationFee =
-    (reservable * terms.reservationPricePerGpuHour * (BPS - curtailment.reservationDiscountBps)) / (SECONDS_PER_HOUR * BPS);
+    (reservable * terms.reservationPricePerGpuHour * (BPS - curtailment.reservationDiscountBps)) /
+    (SECONDS_PER_HOUR * BPS);
   const usageFee = (busy * terms.usagePricePerBusyGpuHour) / SECONDS_PER_HOUR;
   const energyFee = (energy * terms.energyPricePerKWh) / JOULES_PER_KWH;
   const availability = availabilityBps(available, gpuCount, leaseSeconds);

@@ -32,10 +32,7 @@ const ASSETS = [1n, 2n];
 async function feeding() {
   const f = await createdProgramme(await deployProgramme(), FUNDS, ASSETS);
   const t0 = await nextGridTime();
-  await f.feeder.post(
-    t0,
-    new Map(ASSETS.map((a) => [a, FULL])),
-  );
+  await f.feeder.post(t0, new Map(ASSETS.map((a) => [a, FULL])));
   await f.escrow.connect(f.provider).setLeaseTerms(1n, termsFor(await f.usdc.getAddress()));
   await time.setNextBlockTimestamp(t0 + 10n);
   await f.escrow.connect(f.lessee).openLease(1n, 1, DAY, 1_000n * USDC);
@@ -82,7 +79,10 @@ describe("DemandResponseProgramme", function () {
         programme,
         "ZeroAddress",
       );
-      await expect(factory.deploy(admin.address, ethers.ZeroAddress)).to.be.revertedWithCustomError(programme, "ZeroAddress");
+      await expect(factory.deploy(admin.address, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        programme,
+        "ZeroAddress",
+      );
     });
 
     it("reads the NFT from the oracle and gives the admin the admin role only", async function () {
@@ -106,7 +106,13 @@ describe("DemandResponseProgramme", function () {
       await programme.connect(sponsor).createProgramme(token);
       expect(await programme.programmeCount()).to.equal(2n);
       const p = await programme.programmeOf(1);
-      expect([p.sponsor, p.token, p.eventCount, p.activeMembers, p.available]).to.deep.equal([sponsor.address, token, 0n, 0n, 0n]);
+      expect([p.sponsor, p.token, p.eventCount, p.activeMembers, p.available]).to.deep.equal([
+        sponsor.address,
+        token,
+        0n,
+        0n,
+        0n,
+      ]);
     });
 
     it("reverts for a caller without the sponsor role, a zero token, and while paused", async function () {
@@ -120,7 +126,10 @@ describe("DemandResponseProgramme", function () {
         "ZeroAddress",
       );
       await programme.connect(admin).pause();
-      await expect(programme.connect(sponsor).createProgramme(token)).to.be.revertedWithCustomError(programme, "EnforcedPause");
+      await expect(programme.connect(sponsor).createProgramme(token)).to.be.revertedWithCustomError(
+        programme,
+        "EnforcedPause",
+      );
       expect(await programme.programmeCount()).to.equal(0n);
     });
   });
@@ -131,7 +140,9 @@ describe("DemandResponseProgramme", function () {
       await createdProgramme(f, 0n, []);
       await f.usdc.connect(f.lessee).approve(await f.programme.getAddress(), 5n * USDC);
       const tx = f.programme.connect(f.lessee).deposit(1, 5n * USDC);
-      await expect(tx).to.emit(f.programme, "ProgrammeFunded").withArgs(1, f.lessee.address, 5n * USDC);
+      await expect(tx)
+        .to.emit(f.programme, "ProgrammeFunded")
+        .withArgs(1, f.lessee.address, 5n * USDC);
       await expect(tx).to.changeTokenBalances(f.usdc, [f.lessee, f.programme], [-5n * USDC, 5n * USDC]);
       expect((await f.programme.programmeOf(1)).available).to.equal(5n * USDC);
     });
@@ -140,7 +151,9 @@ describe("DemandResponseProgramme", function () {
       const f = await loadFixture(deployProgramme);
       await createdProgramme(f, 0n, []);
       const { programme, sponsor, admin } = f;
-      await expect(programme.connect(sponsor).deposit(2, 1n)).to.be.revertedWithCustomError(programme, "UnknownProgramme").withArgs(2);
+      await expect(programme.connect(sponsor).deposit(2, 1n))
+        .to.be.revertedWithCustomError(programme, "UnknownProgramme")
+        .withArgs(2);
       await expect(programme.connect(sponsor).deposit(1, 0n)).to.be.revertedWithCustomError(programme, "ZeroAmount");
       await expect(programme.connect(sponsor).deposit(1, 2n ** 96n))
         .to.be.revertedWithCustomError(programme, "SafeCastOverflowedUintDowncast")
@@ -156,7 +169,10 @@ describe("DemandResponseProgramme", function () {
       await fot.mint(sponsor.address, 1_000n * USDC);
       await fot.connect(sponsor).approve(await programme.getAddress(), ethers.MaxUint256);
       await programme.connect(sponsor).createProgramme(await fot.getAddress());
-      await expect(programme.connect(sponsor).deposit(1, 100n * USDC)).to.be.revertedWithCustomError(programme, "TransferAmountMismatch");
+      await expect(programme.connect(sponsor).deposit(1, 100n * USDC)).to.be.revertedWithCustomError(
+        programme,
+        "TransferAmountMismatch",
+      );
     });
   });
 
@@ -184,9 +200,15 @@ describe("DemandResponseProgramme", function () {
         programme,
         "ZeroAddress",
       );
-      await expect(programme.connect(sponsor).withdrawFunds(1, 0n, sponsor.address)).to.be.revertedWithCustomError(programme, "ZeroAmount");
+      await expect(programme.connect(sponsor).withdrawFunds(1, 0n, sponsor.address)).to.be.revertedWithCustomError(
+        programme,
+        "ZeroAmount",
+      );
       await programme.connect(admin).pause();
-      await expect(programme.connect(sponsor).withdrawFunds(1, 1n, sponsor.address)).to.emit(programme, "FundsWithdrawn");
+      await expect(programme.connect(sponsor).withdrawFunds(1, 1n, sponsor.address)).to.emit(
+        programme,
+        "FundsWithdrawn",
+      );
     });
   });
 
@@ -205,7 +227,9 @@ describe("DemandResponseProgramme", function () {
       await expect(programme.connect(sponsor).enroll(1, 3n)).to.emit(programme, "AssetEnrolled").withArgs(1, 3n, 2);
       expect(await programme.isCalled(1, 1, 3n)).to.equal(false);
       expect(await programme.isCalled(1, 2, 3n)).to.equal(true);
-      await expect(programme.connect(sponsor).removeMember(1, 1n)).to.emit(programme, "AssetRemoved").withArgs(1, 1n, 2);
+      await expect(programme.connect(sponsor).removeMember(1, 1n))
+        .to.emit(programme, "AssetRemoved")
+        .withArgs(1, 1n, 2);
       expect(await programme.isCalled(1, 1, 1n)).to.equal(true);
       expect(await programme.isCalled(1, 2, 1n)).to.equal(false);
       expect((await programme.programmeOf(1)).activeMembers).to.equal(2n);
@@ -215,16 +239,29 @@ describe("DemandResponseProgramme", function () {
     it("reverts AlreadyEnrolled (also after a removal), NotEnrolled, AssetNotMeterable, a missing NFT, NotSponsor, the role and pause", async function () {
       const f = await loadFixture(feeding);
       const { programme, sponsor, other, admin, nft } = f;
-      await expect(programme.connect(sponsor).enroll(1, 1n)).to.be.revertedWithCustomError(programme, "AlreadyEnrolled").withArgs(1, 1n);
+      await expect(programme.connect(sponsor).enroll(1, 1n))
+        .to.be.revertedWithCustomError(programme, "AlreadyEnrolled")
+        .withArgs(1, 1n);
       await programme.connect(sponsor).removeMember(1, 1n);
-      await expect(programme.connect(sponsor).enroll(1, 1n)).to.be.revertedWithCustomError(programme, "AlreadyEnrolled").withArgs(1, 1n);
-      await expect(programme.connect(sponsor).removeMember(1, 1n)).to.be.revertedWithCustomError(programme, "NotEnrolled").withArgs(1, 1n);
+      await expect(programme.connect(sponsor).enroll(1, 1n))
+        .to.be.revertedWithCustomError(programme, "AlreadyEnrolled")
+        .withArgs(1, 1n);
+      await expect(programme.connect(sponsor).removeMember(1, 1n))
+        .to.be.revertedWithCustomError(programme, "NotEnrolled")
+        .withArgs(1, 1n);
       await expect(programme.connect(sponsor).enroll(1, 2n ** 32n))
         .to.be.revertedWithCustomError(programme, "AssetNotMeterable")
         .withArgs(2n ** 32n);
-      await expect(programme.connect(sponsor).enroll(1, 99n)).to.be.revertedWithCustomError(nft, "ERC721NonexistentToken").withArgs(99n);
-      await expect(programme.connect(other).removeMember(1, 2n)).to.be.revertedWithCustomError(programme, "NotSponsor").withArgs(1, other.address);
-      await expect(programme.connect(other).enroll(1, 2n)).to.be.revertedWithCustomError(programme, "AccessControlUnauthorizedAccount");
+      await expect(programme.connect(sponsor).enroll(1, 99n))
+        .to.be.revertedWithCustomError(nft, "ERC721NonexistentToken")
+        .withArgs(99n);
+      await expect(programme.connect(other).removeMember(1, 2n))
+        .to.be.revertedWithCustomError(programme, "NotSponsor")
+        .withArgs(1, other.address);
+      await expect(programme.connect(other).enroll(1, 2n)).to.be.revertedWithCustomError(
+        programme,
+        "AccessControlUnauthorizedAccount",
+      );
       await programme.connect(admin).pause();
       await expect(programme.connect(sponsor).enroll(1, 2n)).to.be.revertedWithCustomError(programme, "EnforcedPause");
       expect((await programme.programmeOf(1)).activeMembers).to.equal(1n);
@@ -246,14 +283,18 @@ describe("DemandResponseProgramme", function () {
         });
       }
       for (let id = 1; id <= 255; id++) await programme.connect(sponsor).enroll(1, BigInt(id));
-      await expect(programme.connect(sponsor).enroll(1, 256n)).to.be.revertedWithCustomError(programme, "TooManyMembers").withArgs(1, 255);
+      await expect(programme.connect(sponsor).enroll(1, 256n))
+        .to.be.revertedWithCustomError(programme, "TooManyMembers")
+        .withArgs(1, 255);
     });
   });
 
   describe("setLesseeShare", function () {
     it("lets the owner or an approved operator set the share, and records it", async function () {
       const { programme, provider, operator, nft } = await loadFixture(feeding);
-      await expect(programme.connect(provider).setLesseeShare(1, 1n, 2_500)).to.emit(programme, "LesseeShareSet").withArgs(1, 1n, 2_500);
+      await expect(programme.connect(provider).setLesseeShare(1, 1n, 2_500))
+        .to.emit(programme, "LesseeShareSet")
+        .withArgs(1, 1n, 2_500);
       await nft.connect(provider).setApprovalForAll(operator.address, true);
       await programme.connect(operator).setLesseeShare(1, 1n, 10_000);
       expect((await programme.memberOf(1, 1n)).lesseeShareBps).to.equal(10_000n);
@@ -270,9 +311,13 @@ describe("DemandResponseProgramme", function () {
       await expect(programme.connect(provider).setLesseeShare(1, 1n, 0))
         .to.be.revertedWithCustomError(programme, "LesseeShareUnchanged")
         .withArgs(1, 1n, 0);
-      await expect(programme.connect(provider).setLesseeShare(2, 1n, 1)).to.be.revertedWithCustomError(programme, "UnknownProgramme").withArgs(2);
+      await expect(programme.connect(provider).setLesseeShare(2, 1n, 1))
+        .to.be.revertedWithCustomError(programme, "UnknownProgramme")
+        .withArgs(2);
       await programme.connect(sponsor).removeMember(1, 1n);
-      await expect(programme.connect(provider).setLesseeShare(1, 1n, 1)).to.be.revertedWithCustomError(programme, "NotEnrolled").withArgs(1, 1n);
+      await expect(programme.connect(provider).setLesseeShare(1, 1n, 1))
+        .to.be.revertedWithCustomError(programme, "NotEnrolled")
+        .withArgs(1, 1n);
     });
   });
 
@@ -287,13 +332,13 @@ describe("DemandResponseProgramme", function () {
         .to.emit(programme, "EventAnnounced")
         .withArgs(1, 1, Object.values(params), 2, 2n * MAX_CREDIT);
       const ev = await programme.eventOf(1, 1);
-      expect([ev.startTime, ev.noticeLeadSeconds, ev.durationSeconds, ev.baselineRule, ev.baselineWindowSeconds]).to.deep.equal([
-        notice + 30n * MINUTE,
-        30n * MINUTE,
-        HOUR,
-        BigInt(BaselineRule.PreNotice),
-        2n * HOUR,
-      ]);
+      expect([
+        ev.startTime,
+        ev.noticeLeadSeconds,
+        ev.durationSeconds,
+        ev.baselineRule,
+        ev.baselineWindowSeconds,
+      ]).to.deep.equal([notice + 30n * MINUTE, 30n * MINUTE, HOUR, BigInt(BaselineRule.PreNotice), 2n * HOUR]);
       expect([ev.memberCount, ev.provenCount, ev.status, ev.ratePerKWh, ev.committedReductionJ]).to.deep.equal([
         2n,
         0n,
@@ -302,7 +347,11 @@ describe("DemandResponseProgramme", function () {
         COMMITTED_J,
       ]);
       const p = await programme.programmeOf(1);
-      expect([p.eventCount, p.lastEventEnd, p.available]).to.deep.equal([1n, notice + 90n * MINUTE, FUNDS - 2n * MAX_CREDIT]);
+      expect([p.eventCount, p.lastEventEnd, p.available]).to.deep.equal([
+        1n,
+        notice + 90n * MINUTE,
+        FUNDS - 2n * MAX_CREDIT,
+      ]);
       // The baseline window ends at the last 15-minute boundary before the notice.
       expect(await programme.baselineWindowOf(1, 1)).to.deep.equal([t0 + HOUR, t0 + 3n * HOUR]);
     });
@@ -321,22 +370,27 @@ describe("DemandResponseProgramme", function () {
       await expect(go(eventParams(t + 1n, t + HOUR, t + 2n * HOUR)))
         .to.be.revertedWithCustomError(programme, "InvalidNoticeTime")
         .withArgs(t + 1n, t - HOUR, t);
-      await expect(go(eventParams(t + 1n - HOUR - 2n, t + HOUR, t + 2n * HOUR))).to.be.revertedWithCustomError(programme, "InvalidNoticeTime");
+      await expect(go(eventParams(t + 1n - HOUR - 2n, t + HOUR, t + 2n * HOUR))).to.be.revertedWithCustomError(
+        programme,
+        "InvalidNoticeTime",
+      );
       const lastReading = await oracle.lastBatchTimestamp();
       // Too soon after the notice.
       await expect(go(eventParams(t + 2n, t + 2n + 9n * MINUTE, t + 2n * HOUR)))
         .to.be.revertedWithCustomError(programme, "InvalidStartTime")
         .withArgs(t + 2n + 9n * MINUTE, t + 2n + 10n * MINUTE, t + 2n + 30n * DAY);
       // Too far from the notice.
-      await expect(go(eventParams(t + 3n, t + 3n + 31n * DAY, t + 3n + 31n * DAY + HOUR))).to.be.revertedWithCustomError(
-        programme,
-        "InvalidStartTime",
-      );
+      await expect(
+        go(eventParams(t + 3n, t + 3n + 31n * DAY, t + 3n + 31n * DAY + HOUR)),
+      ).to.be.revertedWithCustomError(programme, "InvalidStartTime");
       // Durations.
       await expect(go(eventParams(t + 4n, t + HOUR, t + HOUR + 14n * MINUTE)))
         .to.be.revertedWithCustomError(programme, "InvalidEventDuration")
         .withArgs(14n * MINUTE);
-      await expect(go(eventParams(t + 5n, t + HOUR, t + HOUR + DAY + 1n))).to.be.revertedWithCustomError(programme, "InvalidEventDuration");
+      await expect(go(eventParams(t + 5n, t + HOUR, t + HOUR + DAY + 1n))).to.be.revertedWithCustomError(
+        programme,
+        "InvalidEventDuration",
+      );
       await expect(go(eventParams(t + 6n, t + HOUR, t + HOUR)))
         .to.be.revertedWithCustomError(programme, "InvalidEventDuration")
         .withArgs(0);
@@ -354,18 +408,27 @@ describe("DemandResponseProgramme", function () {
       await expect(go(eventParams(t + 10n, t + HOUR, t + 2n * HOUR, { baselineWindowSeconds: 2n * HOUR + 60n })))
         .to.be.revertedWithCustomError(programme, "InvalidBaselineWindow")
         .withArgs(BaselineRule.PreNotice, 2n * HOUR + 60n);
-      await expect(go(eventParams(t + 11n, t + HOUR, t + 2n * HOUR, { baselineWindowSeconds: 0n }))).to.be.revertedWithCustomError(
-        programme,
-        "InvalidBaselineWindow",
-      );
+      await expect(
+        go(eventParams(t + 11n, t + HOUR, t + 2n * HOUR, { baselineWindowSeconds: 0n })),
+      ).to.be.revertedWithCustomError(programme, "InvalidBaselineWindow");
       // PriorDay: the window one day earlier must end at or before the notice, and no window is given.
       await expect(
-        go(eventParams(t + 12n, t + 23n * HOUR, t + 25n * HOUR, { baselineRule: BaselineRule.PriorDay, baselineWindowSeconds: 0n })),
+        go(
+          eventParams(t + 12n, t + 23n * HOUR, t + 25n * HOUR, {
+            baselineRule: BaselineRule.PriorDay,
+            baselineWindowSeconds: 0n,
+          }),
+        ),
       )
         .to.be.revertedWithCustomError(programme, "InvalidBaselineWindow")
         .withArgs(BaselineRule.PriorDay, 0);
       await expect(
-        go(eventParams(t + 13n, t + HOUR, t + 2n * HOUR, { baselineRule: BaselineRule.PriorDay, baselineWindowSeconds: 900n })),
+        go(
+          eventParams(t + 13n, t + HOUR, t + 2n * HOUR, {
+            baselineRule: BaselineRule.PriorDay,
+            baselineWindowSeconds: 900n,
+          }),
+        ),
       )
         .to.be.revertedWithCustomError(programme, "InvalidBaselineWindow")
         .withArgs(BaselineRule.PriorDay, 900);
@@ -384,7 +447,9 @@ describe("DemandResponseProgramme", function () {
       const m = await rig.latest(1n);
       const { batch, signatures } = await rig.sign(
         now + 45n,
-        new Map([[1n, { busyGpuSeconds: m.busyGpuSeconds, availableGpuSeconds: m.availableGpuSeconds, energyJ: m.energyJ }]]),
+        new Map([
+          [1n, { busyGpuSeconds: m.busyGpuSeconds, availableGpuSeconds: m.availableGpuSeconds, energyJ: m.energyJ }],
+        ]),
       );
       await time.setNextBlockTimestamp(now);
       await rig.submit(batch, signatures);
@@ -404,10 +469,9 @@ describe("DemandResponseProgramme", function () {
       await expect(programme.connect(sponsor).announce(1, eventParams(notice, end - 60n, end + HOUR)))
         .to.be.revertedWithCustomError(programme, "InvalidStartTime")
         .withArgs(end - 60n, end, notice + 30n * DAY);
-      await expect(programme.connect(other).announce(1, eventParams(notice + 1n, end + HOUR, end + 2n * HOUR))).to.be.revertedWithCustomError(
-        programme,
-        "AccessControlUnauthorizedAccount",
-      );
+      await expect(
+        programme.connect(other).announce(1, eventParams(notice + 1n, end + HOUR, end + 2n * HOUR)),
+      ).to.be.revertedWithCustomError(programme, "AccessControlUnauthorizedAccount");
       await programme.connect(sponsor).createProgramme(await f.usdc.getAddress());
       await expect(programme.connect(sponsor).announce(2, eventParams(notice + 2n, end + HOUR, end + 2n * HOUR)))
         .to.be.revertedWithCustomError(programme, "NoMembers")
@@ -417,10 +481,9 @@ describe("DemandResponseProgramme", function () {
         .to.be.revertedWithCustomError(programme, "NotSponsor")
         .withArgs(1, other.address);
       await programme.connect(admin).pause();
-      await expect(programme.connect(sponsor).announce(1, eventParams(notice + 4n, end + HOUR, end + 2n * HOUR))).to.be.revertedWithCustomError(
-        programme,
-        "EnforcedPause",
-      );
+      await expect(
+        programme.connect(sponsor).announce(1, eventParams(notice + 4n, end + HOUR, end + 2n * HOUR)),
+      ).to.be.revertedWithCustomError(programme, "EnforcedPause");
       expect((await programme.programmeOf(1)).eventCount).to.equal(1n);
     });
 
@@ -429,7 +492,10 @@ describe("DemandResponseProgramme", function () {
       const { programme, sponsor } = f;
       const notice = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(notice);
-      const params = eventParams(notice, notice + HOUR, notice + 3n * HOUR, { baselineRule: BaselineRule.PriorDay, baselineWindowSeconds: 0n });
+      const params = eventParams(notice, notice + HOUR, notice + 3n * HOUR, {
+        baselineRule: BaselineRule.PriorDay,
+        baselineWindowSeconds: 0n,
+      });
       await expect(programme.connect(sponsor).announce(1, params)).to.emit(programme, "EventAnnounced");
       expect(await programme.baselineWindowOf(1, 1)).to.deep.equal([notice + HOUR - DAY, notice + 3n * HOUR - DAY]);
     });
@@ -439,7 +505,9 @@ describe("DemandResponseProgramme", function () {
     it("cancels the latest event before its start: its reservation returns, its window collapses", async function () {
       const f = await loadFixture(announced);
       const { programme, sponsor, start, end } = f;
-      await expect(programme.connect(sponsor).cancel(1, 1)).to.emit(programme, "EventCancelled").withArgs(1, 1, 2n * MAX_CREDIT);
+      await expect(programme.connect(sponsor).cancel(1, 1))
+        .to.emit(programme, "EventCancelled")
+        .withArgs(1, 1, 2n * MAX_CREDIT);
       const ev = await programme.eventOf(1, 1);
       expect([ev.status, ev.startTime, ev.durationSeconds]).to.deep.equal([BigInt(EventStatus.Cancelled), 0n, 0n]);
       expect((await programme.programmeOf(1)).available).to.equal(FUNDS);
@@ -448,31 +516,39 @@ describe("DemandResponseProgramme", function () {
       // The freed time can be announced again (the new event takes index 2).
       const notice = BigInt(await time.latest()) + 1n;
       await time.setNextBlockTimestamp(notice);
-      await expect(programme.connect(sponsor).announce(1, eventParams(notice, start, end))).to.emit(programme, "EventAnnounced").withArgs(
-        1,
-        2,
-        Object.values(eventParams(notice, start, end)),
-        2,
-        2n * MAX_CREDIT,
-      );
-      await expect(programme.connect(sponsor).cancel(1, 1)).to.be.revertedWithCustomError(programme, "CancelledEvent").withArgs(1, 1);
+      await expect(programme.connect(sponsor).announce(1, eventParams(notice, start, end)))
+        .to.emit(programme, "EventAnnounced")
+        .withArgs(1, 2, Object.values(eventParams(notice, start, end)), 2, 2n * MAX_CREDIT);
+      await expect(programme.connect(sponsor).cancel(1, 1))
+        .to.be.revertedWithCustomError(programme, "CancelledEvent")
+        .withArgs(1, 1);
     });
 
     it("reverts NotLatestEvent, EventStarted (started, or a reading at its start exists), UnknownEvent and NotSponsor", async function () {
       const f = await loadFixture(announced);
       const { programme, sponsor, other, start, rig } = f;
-      await expect(programme.connect(other).cancel(1, 1)).to.be.revertedWithCustomError(programme, "NotSponsor").withArgs(1, other.address);
-      await expect(programme.connect(sponsor).cancel(1, 2)).to.be.revertedWithCustomError(programme, "UnknownEvent").withArgs(1, 2);
-      await expect(programme.connect(sponsor).cancel(1, 0)).to.be.revertedWithCustomError(programme, "UnknownEvent").withArgs(1, 0);
+      await expect(programme.connect(other).cancel(1, 1))
+        .to.be.revertedWithCustomError(programme, "NotSponsor")
+        .withArgs(1, other.address);
+      await expect(programme.connect(sponsor).cancel(1, 2))
+        .to.be.revertedWithCustomError(programme, "UnknownEvent")
+        .withArgs(1, 2);
+      await expect(programme.connect(sponsor).cancel(1, 0))
+        .to.be.revertedWithCustomError(programme, "UnknownEvent")
+        .withArgs(1, 0);
       // A reading stamped at the start already exists (posted early, within the oracle's skew).
       const m = await rig.latest(2n);
       const { batch, signatures } = await rig.sign(
         start,
-        new Map([[2n, { busyGpuSeconds: m.busyGpuSeconds, availableGpuSeconds: m.availableGpuSeconds, energyJ: m.energyJ }]]),
+        new Map([
+          [2n, { busyGpuSeconds: m.busyGpuSeconds, availableGpuSeconds: m.availableGpuSeconds, energyJ: m.energyJ }],
+        ]),
       );
       await time.setNextBlockTimestamp(start - 30n);
       await rig.submit(batch, signatures);
-      await expect(programme.connect(sponsor).cancel(1, 1)).to.be.revertedWithCustomError(programme, "EventStarted").withArgs(1, 1, start);
+      await expect(programme.connect(sponsor).cancel(1, 1))
+        .to.be.revertedWithCustomError(programme, "EventStarted")
+        .withArgs(1, 1, start);
       expect(BigInt(await time.latest())).to.be.lessThan(start);
       expect((await programme.eventOf(1, 1)).status).to.equal(BigInt(EventStatus.Announced));
     });
@@ -483,7 +559,9 @@ describe("DemandResponseProgramme", function () {
       const notice = BigInt(await time.latest()) + 1n;
       await time.setNextBlockTimestamp(notice);
       await programme.connect(sponsor).announce(1, eventParams(notice, end + HOUR, end + 2n * HOUR));
-      await expect(programme.connect(sponsor).cancel(1, 1)).to.be.revertedWithCustomError(programme, "NotLatestEvent").withArgs(1, 1, 2);
+      await expect(programme.connect(sponsor).cancel(1, 1))
+        .to.be.revertedWithCustomError(programme, "NotLatestEvent")
+        .withArgs(1, 1, 2);
     });
   });
 
@@ -493,7 +571,9 @@ describe("DemandResponseProgramme", function () {
       const { programme, provider, lessee, other, start } = f;
       await programme.connect(provider).setLesseeShare(1, 1n, 4_000);
       await time.setNextBlockTimestamp(start);
-      await expect(programme.connect(other).checkIn(1, 1, 1n)).to.emit(programme, "CheckedIn").withArgs(1, 1, 1n, lessee.address, 4_000);
+      await expect(programme.connect(other).checkIn(1, 1, 1n))
+        .to.emit(programme, "CheckedIn")
+        .withArgs(1, 1, 1n, lessee.address, 4_000);
       await programme.connect(provider).setLesseeShare(1, 1n, 0);
       expect(await programme.participantOf(1, 1, 1n)).to.deep.equal([lessee.address, 4_000n]);
       await expect(programme.connect(other).checkIn(1, 1, 1n))
@@ -508,7 +588,9 @@ describe("DemandResponseProgramme", function () {
         .to.be.revertedWithCustomError(programme, "NotDuringEvent")
         .withArgs(1, 1, start, end);
       await time.setNextBlockTimestamp(start);
-      await expect(programme.connect(other).checkIn(1, 1, 2n)).to.be.revertedWithCustomError(programme, "NoLessee").withArgs(2n);
+      await expect(programme.connect(other).checkIn(1, 1, 2n))
+        .to.be.revertedWithCustomError(programme, "NoLessee")
+        .withArgs(2n);
       await nft.mint(provider.address, {
         gpuModel: "NVIDIA H100 80GB HBM3",
         datacenter: "eu-west-fra2",
@@ -517,10 +599,17 @@ describe("DemandResponseProgramme", function () {
         gpuCount: 8,
         tdpWattsPerGpu: 700,
       });
-      await expect(programme.connect(other).checkIn(1, 1, 3n)).to.be.revertedWithCustomError(programme, "NotCalled").withArgs(1, 1, 3n);
-      await expect(programme.connect(other).checkIn(1, 2, 1n)).to.be.revertedWithCustomError(programme, "UnknownEvent").withArgs(1, 2);
+      await expect(programme.connect(other).checkIn(1, 1, 3n))
+        .to.be.revertedWithCustomError(programme, "NotCalled")
+        .withArgs(1, 1, 3n);
+      await expect(programme.connect(other).checkIn(1, 2, 1n))
+        .to.be.revertedWithCustomError(programme, "UnknownEvent")
+        .withArgs(1, 2);
       await time.setNextBlockTimestamp(end);
-      await expect(programme.connect(other).checkIn(1, 1, 1n)).to.be.revertedWithCustomError(programme, "NotDuringEvent");
+      await expect(programme.connect(other).checkIn(1, 1, 1n)).to.be.revertedWithCustomError(
+        programme,
+        "NotDuringEvent",
+      );
     });
   });
 
@@ -565,7 +654,9 @@ describe("DemandResponseProgramme", function () {
       const { programme, rig, other, oracle, end } = f;
       const ev = await storedEvent(programme, 1, 1);
       const proofs = reductionProofs(await rig.history(), ev, 1n)!;
-      await expect(programme.connect(other).proveReduction(1, 1, 3n, proofs)).to.be.revertedWithCustomError(programme, "NotCalled").withArgs(1, 1, 3n);
+      await expect(programme.connect(other).proveReduction(1, 1, 3n, proofs))
+        .to.be.revertedWithCustomError(programme, "NotCalled")
+        .withArgs(1, 1, 3n);
       await expect(programme.connect(other).proveReduction(1, 1, 1n, { ...proofs, baselineStart: ABSENT_BOUNDARY }))
         .to.be.revertedWithCustomError(programme, "MeterNotAtBoundary")
         .withArgs((await programme.baselineWindowOf(1, 1))[0], 0);
@@ -574,8 +665,14 @@ describe("DemandResponseProgramme", function () {
       await expect(programme.connect(other).proveReduction(1, 1, 1n, other2))
         .to.be.revertedWithCustomError(oracle, "ReadingOfOtherAsset")
         .withArgs(1n, 2n);
-      const forged = { ...proofs, eventEnd: { ...proofs.eventEnd, later: { ...proofs.eventEnd.later, path: [ethers.ZeroHash] } } };
-      await expect(programme.connect(other).proveReduction(1, 1, 1n, forged)).to.be.revertedWithCustomError(oracle, "InvalidReadingProof");
+      const forged = {
+        ...proofs,
+        eventEnd: { ...proofs.eventEnd, later: { ...proofs.eventEnd.later, path: [ethers.ZeroHash] } },
+      };
+      await expect(programme.connect(other).proveReduction(1, 1, 1n, forged)).to.be.revertedWithCustomError(
+        oracle,
+        "InvalidReadingProof",
+      );
       await programme.connect(other).proveReduction(1, 1, 1n, proofs);
       await expect(programme.connect(other).proveReduction(1, 1, 1n, proofs))
         .to.be.revertedWithCustomError(programme, "AlreadyProven")
@@ -586,7 +683,16 @@ describe("DemandResponseProgramme", function () {
     it("reverts EventNotOver while the event runs", async function () {
       const f = await loadFixture(announced);
       const { programme, other, end } = f;
-      await expect(programme.connect(other).proveReduction(1, 1, 1n, { baselineStart: ABSENT_BOUNDARY, baselineEnd: ABSENT_BOUNDARY, eventStart: ABSENT_BOUNDARY, eventEnd: ABSENT_BOUNDARY }))
+      await expect(
+        programme
+          .connect(other)
+          .proveReduction(1, 1, 1n, {
+            baselineStart: ABSENT_BOUNDARY,
+            baselineEnd: ABSENT_BOUNDARY,
+            eventStart: ABSENT_BOUNDARY,
+            eventEnd: ABSENT_BOUNDARY,
+          }),
+      )
         .to.be.revertedWithCustomError(programme, "EventNotOver")
         .withArgs(1, 1, end);
     });
@@ -595,13 +701,9 @@ describe("DemandResponseProgramme", function () {
       const f = await loadFixture(ended);
       const { programme, rig, other, end } = f;
       await time.setNextBlockTimestamp(end + 30n * DAY + 1n);
-      await expect(prove(programme, rig, 1, 1, 1n, other)).to.emit(programme, "ReductionProven").withArgs(1, 1, 1n, [
-        OutcomeStatus.Late,
-        17_280_000n,
-        1_728_000n,
-        4_320n * 3_600n,
-        0n,
-      ]);
+      await expect(prove(programme, rig, 1, 1, 1n, other))
+        .to.emit(programme, "ReductionProven")
+        .withArgs(1, 1, 1n, [OutcomeStatus.Late, 17_280_000n, 1_728_000n, 4_320n * 3_600n, 0n]);
       expect((await programme.programmeOf(1)).available).to.equal(FUNDS - 2n * MAX_CREDIT);
       expect((await programme.eventOf(1, 1)).provenCount).to.equal(0n);
     });
@@ -615,7 +717,10 @@ describe("DemandResponseProgramme", function () {
       await expect(programme.connect(other).proveReductions(1, 1, [1n], proofs))
         .to.be.revertedWithCustomError(programme, "ProofCountMismatch")
         .withArgs(1, 2);
-      await expect(programme.connect(other).proveReductions(1, 1, [], [])).to.be.revertedWithCustomError(programme, "ProofCountMismatch");
+      await expect(programme.connect(other).proveReductions(1, 1, [], [])).to.be.revertedWithCustomError(
+        programme,
+        "ProofCountMismatch",
+      );
       await expect(programme.connect(other).proveReductions(1, 1, [1n, 1n], [proofs[0], proofs[0]]))
         .to.be.revertedWithCustomError(programme, "AlreadyProven")
         .withArgs(1, 1, 1n);
@@ -637,7 +742,9 @@ describe("DemandResponseProgramme", function () {
       // The share was 0 at check-in: the whole credit is the owner's.
       await prove(programme, rig, 1, 1, 1n, other);
       const credit = (await programme.outcomeOf(1, 1, 1n)).credit;
-      await expect(programme.connect(other).claimLesseeCredit(1, 1, 1n)).to.be.revertedWithCustomError(programme, "NoLesseePart").withArgs(1, 1, 1n);
+      await expect(programme.connect(other).claimLesseeCredit(1, 1, 1n))
+        .to.be.revertedWithCustomError(programme, "NoLesseePart")
+        .withArgs(1, 1, 1n);
       const tx = programme.connect(other).claimOwnerCredit(1, 1, 1n);
       await expect(tx).to.emit(programme, "CreditPaid").withArgs(1, 1, 1n, provider.address, credit, false);
       await expect(tx).to.changeTokenBalances(usdc, [programme, provider], [-credit, credit]);
@@ -662,10 +769,16 @@ describe("DemandResponseProgramme", function () {
       const tx = programme.connect(other).claimLesseeCredit(1, 1, 1n);
       await expect(tx).to.emit(programme, "CreditPaid").withArgs(1, 1, 1n, lessee.address, toLessee, true);
       await expect(tx).to.changeTokenBalances(usdc, [programme, lessee], [-toLessee, toLessee]);
-      await expect(programme.connect(other).claimLesseeCredit(1, 1, 1n)).to.be.revertedWithCustomError(programme, "AlreadyPaid").withArgs(1, 1, 1n, true);
+      await expect(programme.connect(other).claimLesseeCredit(1, 1, 1n))
+        .to.be.revertedWithCustomError(programme, "AlreadyPaid")
+        .withArgs(1, 1, 1n, true);
       // The NFT was sold: the buyer is paid the owner's part.
       await nft.connect(provider).transferFrom(provider.address, admin.address, 1n);
-      await expect(programme.connect(other).claimOwnerCredit(1, 1, 1n)).to.changeTokenBalances(usdc, [programme, admin], [-(credit - toLessee), credit - toLessee]);
+      await expect(programme.connect(other).claimOwnerCredit(1, 1, 1n)).to.changeTokenBalances(
+        usdc,
+        [programme, admin],
+        [-(credit - toLessee), credit - toLessee],
+      );
     });
 
     it("returns a burned asset's owner part to the sponsor's unreserved funds", async function () {
@@ -677,15 +790,21 @@ describe("DemandResponseProgramme", function () {
       void keeper;
       await nft.connect(provider).burn(1n);
       const before = (await programme.programmeOf(1)).available;
-      await expect(programme.connect(other).claimOwnerCredit(1, 1, 1n)).to.emit(programme, "CreditReturned").withArgs(1, 1, 1n, credit);
+      await expect(programme.connect(other).claimOwnerCredit(1, 1, 1n))
+        .to.emit(programme, "CreditReturned")
+        .withArgs(1, 1, 1n, credit);
       expect((await programme.programmeOf(1)).available).to.equal(before + credit);
     });
 
     it("reverts NotCredited for a non-compliant or unproven asset", async function () {
       const f = await loadFixture(proven);
       const { programme, other } = f;
-      await expect(programme.connect(other).claimOwnerCredit(1, 1, 2n)).to.be.revertedWithCustomError(programme, "NotCredited").withArgs(1, 1, 2n);
-      await expect(programme.connect(other).claimLesseeCredit(1, 1, 3n)).to.be.revertedWithCustomError(programme, "NotCredited").withArgs(1, 1, 3n);
+      await expect(programme.connect(other).claimOwnerCredit(1, 1, 2n))
+        .to.be.revertedWithCustomError(programme, "NotCredited")
+        .withArgs(1, 1, 2n);
+      await expect(programme.connect(other).claimLesseeCredit(1, 1, 3n))
+        .to.be.revertedWithCustomError(programme, "NotCredited")
+        .withArgs(1, 1, 3n);
     });
   });
 
@@ -699,10 +818,14 @@ describe("DemandResponseProgramme", function () {
         .withArgs(1, 1, end + 30n * DAY);
       await time.setNextBlockTimestamp(end + 30n * DAY + 1n);
       const before = (await programme.programmeOf(1)).available;
-      await expect(programme.connect(other).release(1, 1)).to.emit(programme, "EventReleased").withArgs(1, 1, MAX_CREDIT);
+      await expect(programme.connect(other).release(1, 1))
+        .to.emit(programme, "EventReleased")
+        .withArgs(1, 1, MAX_CREDIT);
       expect((await programme.programmeOf(1)).available).to.equal(before + MAX_CREDIT);
       expect(await programme.reservedOf(1, 1)).to.equal(0n);
-      await expect(programme.connect(other).release(1, 1)).to.be.revertedWithCustomError(programme, "AlreadyReleased").withArgs(1, 1);
+      await expect(programme.connect(other).release(1, 1))
+        .to.be.revertedWithCustomError(programme, "AlreadyReleased")
+        .withArgs(1, 1);
       await expect(prove(programme, rig, 1, 1, 2n, other)).to.emit(programme, "ReductionProven");
       expect((await programme.outcomeOf(1, 1, 2n)).status).to.equal(BigInt(OutcomeStatus.Late));
       expect((await programme.programmeOf(1)).available).to.equal(before + MAX_CREDIT);
@@ -721,16 +844,27 @@ describe("DemandResponseProgramme", function () {
       await programme.connect(other).claimOwnerCredit(1, 1, 1n);
       await programme.connect(sponsor).withdrawFunds(1, 1n, sponsor.address);
       await programme.connect(admin).unpause();
-      await expect(programme.connect(other).unpause()).to.be.revertedWithCustomError(programme, "AccessControlUnauthorizedAccount");
+      await expect(programme.connect(other).unpause()).to.be.revertedWithCustomError(
+        programme,
+        "AccessControlUnauthorizedAccount",
+      );
     });
   });
 
   describe("curtailedGpuSeconds", function () {
     it("is zero for an asset that was never enrolled, or a programme that does not exist", async function () {
       const { programme } = await loadFixture(feeding);
-      const terms = { programme: await programme.getAddress(), programmeId: 1, reservationDiscountBps: 0, maxEventsPerLease: 8, maxEventSecondsPerLease: 3600 };
+      const terms = {
+        programme: await programme.getAddress(),
+        programmeId: 1,
+        reservationDiscountBps: 0,
+        maxEventsPerLease: 8,
+        maxEventSecondsPerLease: 3600,
+      };
       expect(await programme.curtailedGpuSeconds(terms, 7n, 0, 10n ** 10n, 10n ** 10n, 0, 10n ** 9n)).to.equal(0n);
-      expect(await programme.curtailedGpuSeconds({ ...terms, programmeId: 9 }, 1n, 0, 10n ** 10n, 10n ** 10n, 0, 10n ** 9n)).to.equal(0n);
+      expect(
+        await programme.curtailedGpuSeconds({ ...terms, programmeId: 9 }, 1n, 0, 10n ** 10n, 10n ** 10n, 0, 10n ** 9n),
+      ).to.equal(0n);
     });
   });
 });

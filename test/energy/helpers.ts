@@ -21,10 +21,10 @@ import type { MeteringSpec } from "../../src/meterHistory";
 
 export { BaselineRule, INTERVAL_SECONDS };
 
-/** The next 15-minute grid time at least `margin` seconds after the chain's latest block. */
-export async function nextGridTime(margin = 60n): Promise<bigint> {
+/** The next multiple of `interval` (default: the 15-minute grid) at least `margin` seconds after the chain's latest block. */
+export async function nextGridTime(margin = 60n, interval = INTERVAL_SECONDS): Promise<bigint> {
   const now = BigInt(await time.latest()) + margin;
-  return now - (now % INTERVAL_SECONDS) + INTERVAL_SECONDS;
+  return now - (now % interval) + interval;
 }
 export const MINUTE = 60n;
 /** Energy margin of the test oracle (`deployCore`): 10 %. */
@@ -97,12 +97,19 @@ export class Feeder {
   }
 
   /**
-   * Posts on the 15-minute grid from the last post up to `until`, plus every time of `extra` in between
-   * (the event boundaries a feeder adds), each asset of `assets` with the load `loadAt` gives.
+   * Posts on the 15-minute grid (or every `step`, a multiple of it) from the last post up to `until`,
+   * plus every time of `extra` in between (the event boundaries a feeder adds), each asset of `assets`
+   * with the load `loadAt` gives.
    */
-  async feed(until: bigint, assets: readonly bigint[], loadAt: (t: bigint, assetId: bigint) => Load, extra: readonly bigint[] = []) {
+  async feed(
+    until: bigint,
+    assets: readonly bigint[],
+    loadAt: (t: bigint, assetId: bigint) => Load,
+    extra: readonly bigint[] = [],
+    step = INTERVAL_SECONDS,
+  ) {
     const from = this.lastPosted();
-    const times = new Set<bigint>(gridTimes(from, until));
+    const times = new Set<bigint>(gridTimes(from, until).filter((t) => t % step === 0n));
     for (const t of extra) if (t > from && t <= until) times.add(t);
     for (const t of [...times].sort((a, b) => (a < b ? -1 : 1))) {
       await this.post(t, new Map(assets.map((a) => [a, loadAt(t, a)])));
