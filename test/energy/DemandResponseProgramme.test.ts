@@ -684,14 +684,12 @@ describe("DemandResponseProgramme", function () {
       const f = await loadFixture(announced);
       const { programme, other, end } = f;
       await expect(
-        programme
-          .connect(other)
-          .proveReduction(1, 1, 1n, {
-            baselineStart: ABSENT_BOUNDARY,
-            baselineEnd: ABSENT_BOUNDARY,
-            eventStart: ABSENT_BOUNDARY,
-            eventEnd: ABSENT_BOUNDARY,
-          }),
+        programme.connect(other).proveReduction(1, 1, 1n, {
+          baselineStart: ABSENT_BOUNDARY,
+          baselineEnd: ABSENT_BOUNDARY,
+          eventStart: ABSENT_BOUNDARY,
+          eventEnd: ABSENT_BOUNDARY,
+        }),
       )
         .to.be.revertedWithCustomError(programme, "EventNotOver")
         .withArgs(1, 1, end);
