@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { ABSENT_BOUNDARY } from "../../src/meterHistory";
 import { boundaryPostTimes, eventTimes, OutcomeStatus, previewReduction } from "../../src/demandResponse";
 import { leaseEfficiency } from "../../src/energy";
 import { DISPUTE_WINDOW, expectSolvent } from "../escrow/helpers";
@@ -12,7 +11,6 @@ import {
   IDLE,
   MAX_CREDIT,
   MINUTE,
-  RATE_PER_KWH,
   SPEC,
   USDC,
   createdProgramme,
@@ -113,18 +111,16 @@ describe("Demand response: a whole programme with real signed meters", function 
     });
     await expect(prove(programme, rig, 1, 1, assetId, other))
       .to.emit(programme, "ReductionProven")
-      .withArgs(
-        1,
-        1,
-        assetId,
-        [OutcomeStatus.Credited, 34_560_000n, 3_456_000n, COMMITTED_J, 4n * USDC],
-        provider.address,
-        2_800_000n,
-        lessee.address,
-        1_200_000n,
-      );
-    expect(await programme.claimable(lessee.address, await usdc.getAddress())).to.equal(1_200_000n);
-    expect(await programme.claimable(provider.address, await usdc.getAddress())).to.equal(2_800_000n);
+      .withArgs(1, 1, assetId, [OutcomeStatus.Credited, 34_560_000n, 3_456_000n, COMMITTED_J, 4n * USDC]);
+    // Owed: 30 % to the lessee who checked in, the rest to the owner; each part is paid by a pull.
+    const lesseePart = programme.connect(other).claimLesseeCredit(1, 1, assetId);
+    await expect(lesseePart).to.emit(programme, "CreditPaid").withArgs(1, 1, assetId, lessee.address, 1_200_000n, true);
+    await expect(lesseePart).to.changeTokenBalances(usdc, [programme, lessee], [-1_200_000n, 1_200_000n]);
+    const ownerPart = programme.connect(other).claimOwnerCredit(1, 1, assetId);
+    await expect(ownerPart)
+      .to.emit(programme, "CreditPaid")
+      .withArgs(1, 1, assetId, provider.address, 2_800_000n, false);
+    await expect(ownerPart).to.changeTokenBalances(usdc, [programme, provider], [-2_800_000n, 2_800_000n]);
     await expect(prove(programme, rig, 1, 1, asset2, other))
       .to.emit(programme, "NonCompliance")
       .withArgs(1, 1, asset2, OutcomeStatus.NoReduction, 34_560_000n, 34_560_000n);
@@ -155,14 +151,9 @@ describe("Demand response: a whole programme with real signed meters", function 
     expect(eff.wattsPerBusyGpu).to.equal(383_616_000n / (176n * 3600n));
     await expectSolvent(escrow, usdc, [provider.address, lessee.address, lessee2.address]);
 
-    // Everyone withdraws what the programme owes; the programme then holds exactly the sponsor's funds.
-    const token = await usdc.getAddress();
-    await expect(programme.connect(lessee).withdraw(token, lessee.address)).to.changeTokenBalances(
-      usdc,
-      [programme, lessee],
-      [-1_200_000n, 1_200_000n],
-    );
-    await programme.connect(other).withdrawFor(provider.address, token);
+    // Everyone is paid what the programme owes; the programme then holds exactly the sponsor's funds.
+    await programme.connect(other).claimLesseeCredit(1, 1, assetId);
+    await programme.connect(other).claimOwnerCredit(1, 1, assetId);
     expect(await usdc.balanceOf(await programme.getAddress())).to.equal((await programme.programmeOf(1)).available);
     const available = (await programme.programmeOf(1)).available;
     await expect(programme.connect(sponsor).withdrawFunds(1, available, sponsor.address)).to.changeTokenBalances(
@@ -173,7 +164,7 @@ describe("Demand response: a whole programme with real signed meters", function 
     expect(await usdc.balanceOf(await programme.getAddress())).to.equal(0n);
   });
 
-  it("cannot settle #1 past the event start before the outcome is recorded, and can up to the start", async function () {
+  it("cannot settle #1 past the event start before the outcome is recorded, and can settle up to the start", async function () {
     const f = await loadFixture(storyFixture);
     const { programme, rig, escrow, keeper, assetId, evStart, evEnd, other } = f;
     const at = evEnd + HOUR + DISPUTE_WINDOW;
@@ -192,20 +183,20 @@ describe("Demand response: a whole programme with real signed meters", function 
     expect((await escrow.leaseOf(1n)).billed).to.be.greaterThan(0n);
     await prove(programme, rig, 1, 1, assetId, other);
     await expect(keeper.settle(1n, other, at + 1n)).to.emit(escrow, "LeaseSettled");
-    void ABSENT_BOUNDARY;
   });
 
   it("the event's times and baseline window read back as announced", async function () {
     const { programme, notice, evStart, evEnd } = await loadFixture(storyFixture);
     const t = eventTimes(await storedEvent(programme, 1, 1));
+    // The baseline window: the 2 h ending at the last 15-minute boundary at or before the notice.
+    const to = notice - (notice % 900n);
     expect(t).to.deep.equal({
       noticeTime: notice,
       startTime: evStart,
       endTime: evEnd,
-      baselineFrom: notice - 2n * HOUR,
-      baselineTo: notice,
+      baselineFrom: to - 2n * HOUR,
+      baselineTo: to,
     });
-    expect(await programme.baselineWindowOf(1, 1)).to.deep.equal([notice - 2n * HOUR, notice]);
-    void RATE_PER_KWH;
+    expect(await programme.baselineWindowOf(1, 1)).to.deep.equal([to - 2n * HOUR, to]);
   });
 });
