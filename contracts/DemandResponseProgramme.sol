@@ -170,7 +170,7 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
         // Effects
         uint32 endEvent = programme.eventCount + 1;
         member.endEvent = endEvent;
-        programme.activeMembers -= 1;
+        --programme.activeMembers;
         emit AssetRemoved(programmeId, assetId, endEvent);
     }
 
@@ -544,10 +544,10 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
         uint64 window = params.baselineWindowSeconds;
         bool fits =
             params.baselineRule == BaselineRule.PreNotice
-                ? window >= MIN_BASELINE_SECONDS &&
-                    window <= MAX_BASELINE_SECONDS &&
+                ? !(window < MIN_BASELINE_SECONDS) &&
+                    !(window > MAX_BASELINE_SECONDS) &&
                     window % DemandResponseMath.INTERVAL_SECONDS == 0
-                : window == 0 && params.endTime - DemandResponseMath.DAY_SECONDS <= notice;
+                : window == 0 && !(params.endTime - DemandResponseMath.DAY_SECONDS > notice);
         if (!fits) revert InvalidBaselineWindow(params.baselineRule, window);
     }
 
@@ -707,7 +707,7 @@ contract DemandResponseProgramme is IDemandResponseProgramme, AccessControl, Pau
     function _isCalled(Member memory member, uint32 eventIndex) private pure returns (bool) {
         return
             member.firstEvent != 0 &&
-            eventIndex >= member.firstEvent &&
+            !(eventIndex < member.firstEvent) &&
             (member.endEvent == 0 || eventIndex < member.endEvent);
     }
 

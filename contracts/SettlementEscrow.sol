@@ -15,7 +15,7 @@ import { IGpuAssetNFT } from "./interfaces/IGpuAssetNFT.sol";
 import { IUsageOracle } from "./interfaces/IUsageOracle.sol";
 import { IDemandResponseProgramme } from "./interfaces/IDemandResponseProgramme.sol";
 import { CurtailmentTerms, EndReason, Lease, LeaseBill, LeaseTerms, StoredLeaseTerms } from "./types/EscrowTypes.sol";
-import { Meter, MeterAt, MeterBoundary, ReadingProof } from "./types/OracleTypes.sol";
+import { Meter, MeterAt, MeterBoundary } from "./types/OracleTypes.sol";
 import { AssetStatus } from "./types/GpuAssetTypes.sol";
 import { SettlementMath } from "./libraries/SettlementMath.sol";
 
@@ -449,21 +449,7 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
             minDurationSeconds: uint256(terms.minDurationSeconds).toUint32(),
             maxDurationSeconds: uint256(terms.maxDurationSeconds).toUint32()
         });
-        if (curtailable) {
-            if (!hasRole(PROGRAMME_ROLE, curtailment.programme)) revert ProgrammeNotAllowed(curtailment.programme);
-            if (
-                curtailment.reservationDiscountBps > SettlementMath.BPS ||
-                curtailment.maxEventsPerLease == 0 ||
-                curtailment.maxEventsPerLease > MAX_EVENTS_PER_LEASE ||
-                curtailment.maxEventSecondsPerLease == 0
-            ) {
-                revert InvalidCurtailmentTerms(
-                    curtailment.reservationDiscountBps,
-                    curtailment.maxEventsPerLease,
-                    curtailment.maxEventSecondsPerLease
-                );
-            }
-        }
+        if (curtailable) _checkCurtailment(curtailment);
         AssetLeasing memory asset = _assets[assetId];
         uint24 current = asset.currentTerms;
         if (
@@ -482,6 +468,24 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         _assets[assetId] = asset;
         emit LeaseTermsSet(assetId, version, msg.sender, terms);
         if (curtailable) emit CurtailmentTermsSet(assetId, version, curtailment);
+    }
+
+    /// @dev Reverts unless curtailment terms name a programme contract holding `PROGRAMME_ROLE` and
+    /// their discount and caps are within bounds.
+    function _checkCurtailment(CurtailmentTerms memory curtailment) private view {
+        if (!hasRole(PROGRAMME_ROLE, curtailment.programme)) revert ProgrammeNotAllowed(curtailment.programme);
+        if (
+            curtailment.reservationDiscountBps > SettlementMath.BPS ||
+            curtailment.maxEventsPerLease == 0 ||
+            curtailment.maxEventsPerLease > MAX_EVENTS_PER_LEASE ||
+            curtailment.maxEventSecondsPerLease == 0
+        ) {
+            revert InvalidCurtailmentTerms(
+                curtailment.reservationDiscountBps,
+                curtailment.maxEventsPerLease,
+                curtailment.maxEventSecondsPerLease
+            );
+        }
     }
 
     // ---------------------------------------------------------------- internals: opening
