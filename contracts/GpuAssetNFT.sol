@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { ERC721 } from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import { ERC721Utils } from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
 import { IERC721 } from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import { IERC165 } from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
@@ -11,33 +12,24 @@ import { IERC4907 } from "./interfaces/IERC4907.sol";
 import { IGpuAssetNFT } from "./interfaces/IGpuAssetNFT.sol";
 import { AssetStatus, GpuSpec } from "./types/GpuAssetTypes.sol";
 import { GpuAssetMetadata } from "./libraries/GpuAssetMetadata.sol";
+import { AssetCore, AssetCoreLib } from "./libraries/AssetCoreLib.sol";
 
 /// @title GpuAssetNFT — the GPU-lease NFT
 /// @notice ERC-721 of GPU servers with an on-chain spec, a status, an ERC-4907 user right that only the
-/// lease manager sets and that survives transfers, ERC-4906 metadata events and on-chain JSON metadata.
+/// lease manager sets and that survives transfers, ERC-4906 metadata events and on-chain JSON metadata with an SVG image.
 /// @dev Storage is laid out for the two hot paths. Ownership lives in the asset record next to the
 /// numbers the oracle reads, so `ownerOf`, `meteringLimits` and the existence check are one slot, and a
 /// mint writes five new slots (record, serials hash, datacenter, serials index, recipient balance).
 /// OpenZeppelin's `_ownerOf`, `_update` and `balanceOf` are overridden to use that record; approvals,
 /// safe transfers and authorization checks are OpenZeppelin's unchanged.
 contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
-    using ShortStrings for string;
     using ShortStrings for ShortString;
-
-    /// @dev Slot 0 of an asset record: its owner and what `meteringLimits` returns (20 + 4 + 2 + 2 + 1 =
-    /// 29 bytes). A struct of its own so that mint writes it with one SSTORE.
-    struct AssetCore {
-        address owner;
-        uint32 vramMiBPerGpu;
-        uint16 gpuCount;
-        uint16 tdpWattsPerGpu;
-        AssetStatus status;
-    }
+    using AssetCoreLib for AssetCore;
 
     /// @dev Everything stored per asset. The GPU model is stored in `_gpuModelBySerials` instead: the
     /// serials index needs a non-zero value per taken hash anyway, and a model is never empty.
     struct AssetRecord {
-        // slot 0: ownership and what `meteringLimits` returns
+        // slot 0: ownership and what `meteringLimits` returns (29 of 32 bytes, packed by AssetCoreLib)
         AssetCore core;
         // slot 1: ERC-4907 user right (20 + 8 = 28 bytes)
         address user;
@@ -94,26 +86,29 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
         assetId = _nextAssetId;
         ++_nextAssetId;
         AssetRecord storage record = _assets[assetId];
-        record.core = AssetCore({
-            owner: address(0), // written by _mint below
-            vramMiBPerGpu: spec.vramMiBPerGpu,
-            gpuCount: spec.gpuCount,
-            tdpWattsPerGpu: spec.tdpWattsPerGpu,
-            status: AssetStatus.Active
-        });
+        // One whole-word write of a fresh slot (no read first).
+        record.core = AssetCoreLib.pack(to, spec.vramMiBPerGpu, spec.gpuCount, spec.tdpWattsPerGpu, AssetStatus.Active);
         record.serialsHash = spec.serialsHash;
         record.datacenter = datacenter;
         _gpuModelBySerials[spec.serialsHash] = gpuModel;
-        // Writes the owner into slot 0 and emits Transfer(0, to, assetId): the mint's one event (a second one
-        // would cost 1,500 gas per mint; the spec, serials hash included, is in `specOf`).
-        _mint(to, assetId);
+        unchecked {
+            ++_holdings[to];
+        }
+        // The mint's one event (a second one would cost 1,500 gas per mint; the spec is in `specOf`).
+        emit Transfer(address(0), to, assetId);
+
+        // Interactions
+        // The safe-mint acceptance check, last: every write above is done, so a receiver that calls back
+        // (transfers, approves, opens a lease, reads the spec) sees a finished asset, and nothing of this
+        // call runs after it. A re-entered `mint` needs the registrar role like any other.
+        ERC721Utils.checkOnERC721Received(msg.sender, address(0), to, assetId, "");
     }
 
     /// @inheritdoc IGpuAssetNFT
     function updateSpec(uint256 assetId, GpuSpec calldata spec) external onlyRole(REGISTRAR_ROLE) {
         // Checks
         AssetRecord storage record = _existing(assetId);
-        if (record.core.status == AssetStatus.Retired) revert AssetAlreadyRetired(assetId);
+        if (record.core.status() == AssetStatus.Retired) revert AssetAlreadyRetired(assetId);
         _requireNoLiveUser(assetId, record);
         (ShortString gpuModel, ShortString datacenter) = _validateSpec(spec);
         bytes32 previousSerialsHash = record.serialsHash;
@@ -123,9 +118,9 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
             sameSerials &&
             ShortString.unwrap(_gpuModelBySerials[previousSerialsHash]) == ShortString.unwrap(gpuModel) &&
             ShortString.unwrap(record.datacenter) == ShortString.unwrap(datacenter) &&
-            record.core.vramMiBPerGpu == spec.vramMiBPerGpu &&
-            record.core.gpuCount == spec.gpuCount &&
-            record.core.tdpWattsPerGpu == spec.tdpWattsPerGpu
+            record.core.vramMiBPerGpu() == spec.vramMiBPerGpu &&
+            record.core.gpuCount() == spec.gpuCount &&
+            record.core.tdpWattsPerGpu() == spec.tdpWattsPerGpu
         ) revert SpecUnchanged(assetId);
 
         // Effects
@@ -134,9 +129,14 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
             record.serialsHash = spec.serialsHash;
         }
         _gpuModelBySerials[spec.serialsHash] = gpuModel;
-        record.core.vramMiBPerGpu = spec.vramMiBPerGpu;
-        record.core.gpuCount = spec.gpuCount;
-        record.core.tdpWattsPerGpu = spec.tdpWattsPerGpu;
+        AssetCore core = record.core;
+        record.core = AssetCoreLib.pack(
+            core.owner(),
+            spec.vramMiBPerGpu,
+            spec.gpuCount,
+            spec.tdpWattsPerGpu,
+            core.status()
+        );
         record.datacenter = datacenter;
         emit SpecUpdated(assetId, previousSerialsHash, spec.serialsHash);
         emit MetadataUpdate(assetId);
@@ -146,13 +146,13 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
     function setStatus(uint256 assetId, AssetStatus status) external onlyRole(REGISTRAR_ROLE) {
         // Checks
         AssetRecord storage record = _existing(assetId);
-        AssetStatus previousStatus = record.core.status;
+        AssetStatus previousStatus = record.core.status();
         if (previousStatus == AssetStatus.Retired) revert AssetAlreadyRetired(assetId);
         if (status == previousStatus) revert StatusUnchanged(assetId, status);
         if (status == AssetStatus.Retired) _requireNoLiveUser(assetId, record);
 
         // Effects
-        record.core.status = status;
+        record.core = record.core.withStatus(status);
         emit StatusChanged(assetId, previousStatus, status);
         emit MetadataUpdate(assetId);
     }
@@ -161,7 +161,7 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
     function burn(uint256 assetId) external {
         // Checks
         AssetRecord storage record = _existing(assetId);
-        _checkAuthorized(record.core.owner, msg.sender, assetId);
+        _checkAuthorized(record.core.owner(), msg.sender, assetId);
         _requireNoLiveUser(assetId, record);
 
         // Effects
@@ -201,8 +201,8 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
             if (expires != 0) revert ExpiryWithoutUser(expires);
         } else {
             if (!_isLive(expires)) revert UserExpiryNotInFuture(expires, block.timestamp);
-            if (!_isUserLive(record) && record.core.status != AssetStatus.Active) {
-                revert AssetNotActive(tokenId, record.core.status);
+            if (!_isUserLive(record) && record.core.status() != AssetStatus.Active) {
+                revert AssetNotActive(tokenId, record.core.status());
             }
         }
         if (record.user == user && record.userExpires == expires) revert UserUnchanged(tokenId, user, expires);
@@ -239,15 +239,15 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
                 gpuModel: _gpuModelBySerials[record.serialsHash].toString(),
                 datacenter: record.datacenter.toString(),
                 serialsHash: record.serialsHash,
-                vramMiBPerGpu: record.core.vramMiBPerGpu,
-                gpuCount: record.core.gpuCount,
-                tdpWattsPerGpu: record.core.tdpWattsPerGpu
+                vramMiBPerGpu: record.core.vramMiBPerGpu(),
+                gpuCount: record.core.gpuCount(),
+                tdpWattsPerGpu: record.core.tdpWattsPerGpu()
             });
     }
 
     /// @inheritdoc IGpuAssetNFT
     function statusOf(uint256 assetId) external view returns (AssetStatus) {
-        return _existing(assetId).core.status;
+        return _existing(assetId).core.status();
     }
 
     /// @inheritdoc IGpuAssetNFT
@@ -255,15 +255,15 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
         uint256 assetId
     ) external view returns (uint16 gpuCount, uint16 tdpWattsPerGpu, AssetStatus status) {
         // One SLOAD: owner, counts and status share slot 0, copied to memory once.
-        AssetCore memory core = _assets[assetId].core;
-        if (core.owner == address(0)) revert ERC721NonexistentToken(assetId);
-        return (core.gpuCount, core.tdpWattsPerGpu, core.status);
+        AssetCore core = _assets[assetId].core;
+        if (core.owner() == address(0)) revert ERC721NonexistentToken(assetId);
+        return (core.gpuCount(), core.tdpWattsPerGpu(), core.status());
     }
 
     /// @inheritdoc IGpuAssetNFT
     function isLeasable(uint256 assetId) external view returns (bool) {
         AssetRecord storage record = _assets[assetId];
-        return record.core.owner != address(0) && record.core.status == AssetStatus.Active && !_isUserLive(record);
+        return record.core.owner() != address(0) && record.core.status() == AssetStatus.Active && !_isUserLive(record);
     }
 
     /// @inheritdoc IGpuAssetNFT
@@ -276,11 +276,12 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
         return _nextAssetId - 1;
     }
 
-    /// @notice On-chain JSON metadata: `data:application/json;base64,...` with the spec and the status.
+    /// @notice On-chain JSON metadata: `data:application/json;base64,...` with the spec, the status and the
+    /// server's card as an SVG `image`, all rendered by this view (nothing of it is stored at mint).
     /// @param tokenId The asset. Reverts `ERC721NonexistentToken` for unknown ids.
     /// @return The data URI.
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
-        return GpuAssetMetadata.tokenURI(tokenId, specOf(tokenId), _assets[tokenId].core.status);
+        return GpuAssetMetadata.tokenURI(tokenId, specOf(tokenId), _assets[tokenId].core.status());
     }
 
     /// @notice ERC-165: ERC-721, ERC-721 Metadata, ERC-4907, ERC-4906, AccessControl and IGpuAssetNFT.
@@ -306,7 +307,7 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
 
     /// @dev The owner lives in the asset record (slot 0).
     function _ownerOf(uint256 tokenId) internal view override returns (address) {
-        return _assets[tokenId].core.owner;
+        return _assets[tokenId].core.owner();
     }
 
     /// @dev OpenZeppelin's `_update` on this contract's storage: optional authorization, approval cleared
@@ -314,7 +315,7 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
     /// rest of the record are deliberately untouched: a lease survives a sale.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         AssetRecord storage record = _assets[tokenId];
-        from = record.core.owner;
+        from = record.core.owner();
         if (auth != address(0)) _checkAuthorized(from, auth, tokenId);
         if (from != address(0)) {
             _approve(address(0), tokenId, address(0), false);
@@ -327,7 +328,7 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
                 ++_holdings[to];
             }
         }
-        record.core.owner = to;
+        record.core = record.core.withOwner(to);
         emit Transfer(from, to, tokenId);
     }
 
@@ -343,7 +344,7 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
     /// @dev The record of an existing asset; reverts `ERC721NonexistentToken` otherwise.
     function _existing(uint256 assetId) private view returns (AssetRecord storage record) {
         record = _assets[assetId];
-        if (record.core.owner == address(0)) revert ERC721NonexistentToken(assetId);
+        if (record.core.owner() == address(0)) revert ERC721NonexistentToken(assetId);
     }
 
     /// @dev The user-right boundary, in one place: live while `block.timestamp < expires` (exclusive).
@@ -374,7 +375,14 @@ contract GpuAssetNFT is IGpuAssetNFT, ERC721, AccessControl, Pausable {
         if (spec.tdpWattsPerGpu == 0) revert InvalidTdpWatts(spec.tdpWattsPerGpu);
         if (spec.vramMiBPerGpu == 0) revert InvalidVram(spec.vramMiBPerGpu);
         if (spec.serialsHash == bytes32(0)) revert ZeroSerialsHash();
-        gpuModel = spec.gpuModel.toShortString();
-        datacenter = spec.datacenter.toShortString();
+        gpuModel = _toShortString(spec.gpuModel);
+        datacenter = _toShortString(spec.datacenter);
+    }
+
+    /// @dev OpenZeppelin's `ShortString` encoding (the bytes left-aligned, the length in the last byte) read
+    /// straight from calldata, without the memory copy of `ShortStrings.toShortString`. The caller has
+    /// checked that `value` is at most 31 bytes long.
+    function _toShortString(string calldata value) private pure returns (ShortString) {
+        return ShortString.wrap(bytes32(bytes(value)) | bytes32(bytes(value).length));
     }
 }

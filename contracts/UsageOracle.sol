@@ -153,7 +153,8 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         ReadingProof calldata laterProof,
         MeterBound bound
     ) external view returns (MeterAt memory) {
-        return _meterAt(assetId, time, earlierProof, laterProof, bound);
+        (uint16 gpuCount, uint16 tdpWattsPerGpu, ) = _nft.meteringLimits(assetId);
+        return _meterAt(assetId, time, earlierProof, laterProof, bound, gpuCount, tdpWattsPerGpu);
     }
 
     /// @inheritdoc IUsageOracle
@@ -163,19 +164,31 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         uint64 endLimit,
         MeterBoundary calldata start,
         MeterBoundary calldata point
-    )
-        external
-        view
-        returns (MeterAt memory atStart, MeterAt memory atPoint, uint16 gpuCount, uint16 tdpWattsPerGpu)
-    {
+    ) external view returns (MeterAt memory atStart, MeterAt memory atPoint, uint16 gpuCount, uint16 tdpWattsPerGpu) {
         (gpuCount, tdpWattsPerGpu, ) = _nft.meteringLimits(assetId);
         if (start.later.batchIndex != 0) {
-            atStart = _meterAt(assetId, startTime, start.earlier, start.later, MeterBound.Upper);
+            atStart = _meterAt(
+                assetId,
+                startTime,
+                start.earlier,
+                start.later,
+                MeterBound.Upper,
+                gpuCount,
+                tdpWattsPerGpu
+            );
         }
         ProvenReading memory later = _verified(point.later);
         if (later.assetId != assetId) revert ReadingOfOtherAsset(assetId, later.assetId);
         if (later.meter.timestamp > endLimit) {
-            atPoint = _meterAt(assetId, endLimit, point.earlier, point.later, MeterBound.Lower);
+            atPoint = _meterAt(
+                assetId,
+                endLimit,
+                point.earlier,
+                point.later,
+                MeterBound.Lower,
+                gpuCount,
+                tdpWattsPerGpu
+            );
         } else {
             atPoint = MeterAt({ meter: later.meter, source: MeterSource.Exact, acceptedAt: later.acceptedAt });
         }
@@ -327,7 +340,9 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         bytes32 root
     ) private view returns (bytes32) {
         return
-            _hashTypedDataV4(keccak256(abi.encode(USAGE_BATCH_TYPEHASH, batchConfigVersion, batchIndex, timestamp, root)));
+            _hashTypedDataV4(
+                keccak256(abi.encode(USAGE_BATCH_TYPEHASH, batchConfigVersion, batchIndex, timestamp, root))
+            );
     }
 
     /// @dev The one word stored per batch.
@@ -340,13 +355,16 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         return keccak256(abi.encode(root, timestamp, acceptedAt, batchConfigVersion));
     }
 
-    /// @dev See `IUsageOracle.meterAt`.
+    /// @dev See `IUsageOracle.meterAt`. The caller reads `gpuCount` and `tdpWattsPerGpu` from the NFT
+    /// (`meteringLimits`, which reverts for a burned asset) before, whichever case applies.
     function _meterAt(
         uint256 assetId,
         uint64 time,
         ReadingProof calldata earlierProof,
         ReadingProof calldata laterProof,
-        MeterBound bound
+        MeterBound bound,
+        uint16 gpuCount,
+        uint16 tdpWattsPerGpu
     ) private view returns (MeterAt memory result) {
         ProvenReading memory later = _verified(laterProof);
         if (later.assetId != assetId) revert ReadingOfOtherAsset(assetId, later.assetId);
@@ -366,7 +384,6 @@ contract UsageOracle is IUsageOracle, EIP712, AccessControl, Pausable {
         if (earlier.assetId != assetId) revert ReadingOfOtherAsset(assetId, earlier.assetId);
         if (!(earlier.meter.timestamp < time)) revert ReadingsNotAroundTime(time, earlier.meter.timestamp, laterTime);
         if (earlier.acceptedAt > result.acceptedAt) result.acceptedAt = earlier.acceptedAt;
-        (uint16 gpuCount, uint16 tdpWattsPerGpu, ) = _nft.meteringLimits(assetId);
         if (MeterMath.isPossible(earlier.meter, later.meter, gpuCount, tdpWattsPerGpu, _energyMarginBps)) {
             result.meter = MeterMath.interpolate(earlier.meter, later.meter, time);
             result.source = MeterSource.Interpolated;

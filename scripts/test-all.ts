@@ -1,5 +1,6 @@
 /**
- * `npm test`: runs every test runner of the project in turn and ends with one line of totals,
+ * `npm test`: runs every test runner of the project in turn (mocha, forge, the indexer + dashboard
+ * end-to-end tests) and ends with one line of totals,
  * `N passed, N failed`, across all of them. Exits non-zero when any runner fails or any test fails.
  *
  * Runners are listed in RUNNERS; each streams its own output and is parsed for its counts.
@@ -43,6 +44,30 @@ export function parseForge(output: string): Counts {
     : { passed: 0, failed: 0, skipped: 0 };
 }
 
+/**
+ * node:test summary (TAP when not on a terminal): "# pass 11", "# fail 0", "# cancelled 0", "# skipped 0".
+ * A cancelled test (a hook that failed before it) counts as a failure.
+ */
+export function parseNodeTest(output: string): Counts {
+  const last = (word: string) => {
+    const m = [...output.matchAll(new RegExp(`^# ${word} (\\d+)$`, "gm"))].pop();
+    return m ? Number(m[1]) : 0;
+  };
+  return { passed: last("pass"), failed: last("fail") + last("cancelled"), skipped: last("skipped") + last("todo") };
+}
+
+/**
+ * The indexer and dashboard end-to-end tests (dashboard/test/): anvil, the deploy scripts, the demo
+ * story, the Ponder indexer on PGlite and on PostgreSQL, the page in Chromium. Their own package, so
+ * `npm ci --prefix indexer` and `npm ci --prefix dashboard` must have run (.ci/run does).
+ */
+const STACK_RUNNER: Runner = {
+  name: "indexer + dashboard (anvil, PGlite, PostgreSQL, Chromium)",
+  command: "npm",
+  args: ["--prefix", "dashboard", "test"],
+  parse: parseNodeTest,
+};
+
 /** forge is run pinned from the npm registry, never installed as a dependency (see DESIGN.md). */
 export const FORGE = ["-y", "@foundry-rs/forge@1.7.1"];
 
@@ -66,7 +91,11 @@ function deepForgeRunner(): Runner {
 
 const RUNNERS: Runner[] = process.argv.includes("--deep")
   ? [deepForgeRunner()]
-  : [{ name: "hardhat (mocha)", command: "npx", args: ["hardhat", "test"], parse: parseMocha }, FORGE_RUNNER];
+  : [
+      { name: "hardhat (mocha)", command: "npx", args: ["hardhat", "test"], parse: parseMocha },
+      FORGE_RUNNER,
+      STACK_RUNNER,
+    ];
 
 function run(runner: Runner): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {

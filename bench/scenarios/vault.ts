@@ -1,4 +1,4 @@
-import { ethers, network } from "hardhat";
+import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { gasOf, type BenchScenario } from "../lib";
 import {
@@ -6,7 +6,7 @@ import {
   RevenueSplitVaultFactory__factory,
   RevenueSplitVault__factory,
 } from "../../typechain-types";
-import { DAY, GPUS, HOUR, deployCore } from "../../test/escrow/helpers";
+import { DAY, DISPUTE_WINDOW, HOUR, deployCore, termsFor } from "../../test/escrow/helpers";
 
 const ONE_USDC = 1_000_000n;
 const ONE_SHARE = 10n ** 18n;
@@ -14,10 +14,12 @@ const HOLDER_COUNTS = [1, 100, 1_000] as const;
 
 /**
  * NFT, real UsageOracle (meters are signed batches, via the escrow suite's `deployCore`/`Meters`), real
- * SettlementEscrow, USDC, factory; asset 1 minted to the originator and approved to the factory.
+ * SettlementEscrow (settled by the suite's `Keeper` with proofs rebuilt from chain logs), USDC,
+ * factory; asset 1 minted to the originator and approved to the factory.
  */
 async function deploySystem() {
-  const { admin, provider: originator, lessee, nft, oracle, meters, escrow, assetId } = await deployCore();
+  const core = await deployCore();
+  const { admin, provider: originator, nft, escrow, assetId } = core;
   // deployCore uses the first 8 accounts; the vault's people are the next ones.
   const [manager, alice, outsider] = (await ethers.getSigners()).slice(8, 11);
   const usdc = await new MockUSDC__factory(admin).deploy();
@@ -27,19 +29,20 @@ async function deploySystem() {
     await escrow.getAddress(),
   );
   await nft.connect(originator).approve(await factory.getAddress(), assetId);
-  return { admin, originator, manager, alice, lessee, outsider, nft, oracle, meters, escrow, usdc, factory, assetId };
+  return { ...core, originator, manager, alice, outsider, usdc, factory };
 }
 
 /**
  * A vault with `holders` holders (alice plus holders − 1 others, each given shares by a transfer from
- * alice), terms published by the manager and a 2-day lease. A first metered hour was settled, released
- * and harvested (the vault's one-time first-harvest storage writes are done) and, with `claimBefore`,
- * claimed by alice (the vault's one-time first-claim writes are done too); a second hour was
- * settled and released, so the escrow holds revenue for the vault again.
+ * alice), terms published by the manager and a 3-day lease metered by signed batches. A first metered
+ * hour was settled (its charge credited to the vault at settlement) and harvested (the vault's
+ * one-time first-harvest storage writes are done) and, with `claimBefore`, claimed by alice (the
+ * vault's one-time first-claim writes are done too); a second hour was settled, so the escrow holds
+ * revenue for the vault again.
  */
 async function vaultWithRevenue(holders: number, claimBefore: boolean) {
   const sys = await deploySystem();
-  const { factory, originator, manager, alice, lessee, usdc, escrow, meters, assetId } = sys;
+  const { factory, originator, manager, alice, lessee, usdc, escrow, meters, keeper, assetId } = sys;
   await factory
     .connect(originator)
     .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1_000_000n * ONE_SHARE]);
@@ -47,37 +50,28 @@ async function vaultWithRevenue(holders: number, claimBefore: boolean) {
   for (let i = 1; i < holders; i++) {
     await vault.transfer(ethers.getAddress(ethers.toBeHex(0x10000n + BigInt(i), 20)), ONE_SHARE);
   }
-  await vault.connect(manager).setLeaseTerms({
-    token: await usdc.getAddress(),
-    reservationPricePerGpuHour: 2n * ONE_USDC,
-    usagePricePerBusyGpuHour: 1n * ONE_USDC,
-    minDurationSeconds: HOUR,
-    maxDurationSeconds: 30n * DAY,
-    slaAvailabilityBps: 9_900,
-    earlyEndAllowed: true,
-  });
-  const block = await ethers.provider.getBlock("latest");
-  const t0 = BigInt(block!.timestamp);
-  await meters.report(t0, 0n, 0n);
+  await vault.connect(manager).setLeaseTerms(termsFor(await usdc.getAddress()));
+  const t0 = BigInt(await time.latest()) + 10n;
+  await meters.reportUse(10_000n, 0n, t0);
   const deposit = 1_000n * ONE_USDC;
   await usdc.mint(lessee.address, deposit);
   await usdc.connect(lessee).approve(await escrow.getAddress(), deposit);
-  await escrow.connect(lessee).openLease(assetId, 2n * DAY, deposit);
-  await time.increaseTo(t0 + HOUR + 10n);
-  await meters.report(t0 + HOUR, (GPUS * HOUR) / 2n, GPUS * HOUR);
-  await escrow.settle(1n);
-  await network.provider.send("evm_increaseTime", [Number(DAY + 1n)]);
-  await escrow.release(1n);
+  await escrow.connect(lessee).openLease(assetId, 1n, 3n * DAY, deposit);
+  // Each hour half busy; settled as soon as its reading is billable.
+  const settleHour = async () => {
+    const reading = await meters.reportUse(10_000n, 5_000n, BigInt(await time.latest()) + HOUR);
+    const at = reading + DISPUTE_WINDOW;
+    await time.setNextBlockTimestamp(at);
+    await keeper.settle(1n, undefined, at);
+  };
+  await settleHour();
   await vault.harvest();
   if (claimBefore) {
     await usdc.mint(alice.address, 1n); // alice holds USDC before her first claim, as most accounts do
     await vault.claim(alice.address);
   }
-  const t1 = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-  await meters.report(t1, (GPUS * HOUR) / 2n, GPUS * HOUR);
-  await escrow.settle(1n);
-  await network.provider.send("evm_increaseTime", [Number(DAY + 1n)]);
-  await escrow.release(1n);
+  await settleHour();
+  if ((await vault.pendingHarvest()) === 0n) throw new Error("bench setup: no revenue waiting in the escrow");
   return { ...sys, vault };
 }
 
@@ -99,7 +93,7 @@ export const scenarios: BenchScenario[] = [
   {
     key: "vault.create",
     target: 350_000,
-    note: "factory.createVault with 3 holders: EIP-1167 clone with immutable args, init, shares minted, NFT moved in (real escrow's terms read)",
+    note: "factory.createVault with 3 holders: EIP-1167 clone with immutable args, init, shares minted, NFT moved in (real escrow's terms and unfinished leases read)",
     run: async () => {
       const { factory, originator, manager, usdc, assetId } = await deploySystem();
       const [, , , a, b, c] = await ethers.getSigners();
@@ -120,7 +114,7 @@ export const scenarios: BenchScenario[] = [
     "harvest",
     90_000,
     (h) =>
-      `vault.harvest with ${h} holder(s): a later harvest (not the vault's first) withdrawing one released lease charge from the real SettlementEscrow and raising the index`,
+      `vault.harvest with ${h} holder(s): a later harvest (not the vault's first) withdrawing one settled lease charge from the real SettlementEscrow and raising the index`,
     async ({ vault, outsider }) => gasOf(vault.connect(outsider).harvest()),
   ),
   ...perHolderCount(

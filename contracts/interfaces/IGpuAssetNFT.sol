@@ -136,8 +136,12 @@ interface IGpuAssetNFT is IERC721, IERC4906, IERC4907 {
     /// @notice Registers a GPU server: mints a new asset with `spec` to `to`. Registrar role only.
     /// @dev Reverts `EnforcedPause` while paused; `ERC721InvalidReceiver(address(0))` for `to == 0`; the
     /// spec errors above for bad fields; `SerialsHashTaken` when an existing asset has the same serials hash.
-    /// Uses `_mint`, not `_safeMint`: `onERC721Received` is not called, so mint only to an account that can
-    /// handle ERC-721 tokens (an EOA, a multisig, a vault).
+    /// A safe mint: when `to` has code, `onERC721Received(msg.sender, address(0), assetId, "")` is called and
+    /// must return its selector, otherwise the mint reverts `ERC721InvalidReceiver(to)` (a receiver's own
+    /// revert bubbles up) and nothing is minted, so a mistyped contract address cannot strand the asset. The
+    /// hook runs last, after every write and the `Transfer` event: a receiver calling back sees the finished
+    /// asset; a re-entered `mint` needs the registrar role and meets the first asset's serials as taken.
+    /// A vault receives its asset through the factory's `transferFrom`, never by a mint to it.
     /// @param to First owner of the asset.
     /// @param spec The server's specification.
     /// @return assetId The new token id (sequential, starting at 1).

@@ -8,11 +8,11 @@ import { LeaseTerms } from "../types/EscrowTypes.sol";
 
 /// @title MockVaultEscrow
 /// @notice Test-only stand-in for SettlementEscrow's fixed vault-facing surface (`setLeaseTerms`,
-/// `leaseTermsOf`, `withdraw`, `withdrawable`) over real token balances, so RevenueSplitVault unit
-/// tests can credit revenue directly without leases and oracle readings. The end-to-end vault tests
-/// run against the real SettlementEscrow.
+/// `leaseTermsOf`, `unfinishedLeasesOf`, `withdraw`, `withdrawable`) over real token balances, so
+/// RevenueSplitVault unit tests can credit revenue directly without leases and oracle readings. The
+/// end-to-end vault tests run against the real SettlementEscrow.
 /// @dev Warning: test-only; anyone can credit any account. Never deploy to any network. It does not
-/// inherit ISettlementEscrow (which also declares the lease lifecycle); the four functions match its
+/// inherit ISettlementEscrow (which also declares the lease lifecycle); the five functions match its
 /// selectors, so the vault calls it through that interface unchanged.
 contract MockVaultEscrow {
     using SafeERC20 for IERC20;
@@ -63,6 +63,11 @@ contract MockVaultEscrow {
         IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
         _balances[account][token] += amount;
         emit Credited(account, token, amount);
+    }
+
+    /// @notice As ISettlementEscrow.unfinishedLeasesOf: this stand-in has no leases, so none are unfinished.
+    function unfinishedLeasesOf(uint256) external pure returns (uint256 count, address token) {
+        return (0, address(0));
     }
 
     /// @notice As ISettlementEscrow.withdraw: pays the caller's whole balance (zero allowed).

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { GpuAssetNFT__factory } from "../../typechain-types";
+import { GpuAssetNFT__factory, MockERC721Receiver__factory, MockUSDC__factory } from "../../typechain-types";
 import {
   DAY,
   Status,
@@ -14,6 +14,9 @@ import {
 } from "./fixtures";
 
 const ZERO = ethers.ZeroAddress;
+
+/** MockERC721Receiver.Behaviour as the contract numbers it. */
+const Behaviour = { Accept: 0, WrongSelector: 1, RevertWithError: 2, ForwardFromHook: 3, MintFromHook: 4 } as const;
 
 describe("GpuAssetNFT", function () {
   describe("constructor", function () {
@@ -208,11 +211,109 @@ describe("GpuAssetNFT", function () {
       expect(await nft.balanceOf(buyer.address)).to.equal(0n);
     });
 
-    it("does not call onERC721Received (mints to a contract without it)", async function () {
-      const { nft, registrar } = await loadFixture(deployedFixture);
-      // The NFT contract itself implements no receiver hook: a safe mint would revert.
-      await nft.connect(registrar).mint(await nft.getAddress(), h100Spec("A"));
-      expect(await nft.ownerOf(1n)).to.equal(await nft.getAddress());
+    describe("when the recipient is a contract (safe mint)", function () {
+      async function receiverFixture() {
+        const base = await deployedFixture();
+        const receiver = await new MockERC721Receiver__factory(base.admin).deploy(await base.nft.getAddress());
+        return { ...base, receiver };
+      }
+
+      it("replays the registrar's typo: minting to a contract that cannot hold NFTs reverts and changes nothing", async function () {
+        const { nft, registrar, admin } = await loadFixture(deployedFixture);
+        // The typo: the token contract's address pasted instead of the operator's wallet.
+        const usdc = await new MockUSDC__factory(admin).deploy();
+        const spec = h100Spec("A");
+        await expect(nft.connect(registrar).mint(await usdc.getAddress(), spec))
+          .to.be.revertedWithCustomError(nft, "ERC721InvalidReceiver")
+          .withArgs(await usdc.getAddress());
+        // Nothing is stranded: no asset, no balance, the serials are free, and the id is still unused.
+        expect(await nft.lastAssetId()).to.equal(0n);
+        expect(await nft.balanceOf(await usdc.getAddress())).to.equal(0n);
+        expect(await nft.isSerialsHashTaken(spec.serialsHash)).to.equal(false);
+        await expect(nft.ownerOf(1n)).to.be.revertedWithCustomError(nft, "ERC721NonexistentToken").withArgs(1n);
+        // The corrected call then mints id 1 to the intended wallet.
+        const [, , , , operator] = await ethers.getSigners();
+        await nft.connect(registrar).mint(operator.address, spec);
+        expect(await nft.ownerOf(1n)).to.equal(operator.address);
+      });
+
+      it("refuses the NFT contract itself (it has no receiver hook)", async function () {
+        const { nft, registrar } = await loadFixture(deployedFixture);
+        await expect(nft.connect(registrar).mint(await nft.getAddress(), h100Spec("A")))
+          .to.be.revertedWithCustomError(nft, "ERC721InvalidReceiver")
+          .withArgs(await nft.getAddress());
+        expect(await nft.lastAssetId()).to.equal(0n);
+      });
+
+      it("mints to a receiver that accepts, calling onERC721Received(registrar, 0, id, empty) once the asset is complete", async function () {
+        const { nft, registrar, receiver } = await loadFixture(receiverFixture);
+        const to = await receiver.getAddress();
+        await expect(nft.connect(registrar).mint(to, h100Spec("A")))
+          .to.emit(nft, "Transfer")
+          .withArgs(ZERO, to, 1n)
+          .and.to.emit(receiver, "HookCalled")
+          // Inside the hook the receiver already reads itself as owner and the spec as stored.
+          .withArgs(registrar.address, ZERO, 1n, "0x", to, 8n);
+        expect(await nft.ownerOf(1n)).to.equal(to);
+        expect(await nft.balanceOf(to)).to.equal(1n);
+      });
+
+      it("reverts ERC721InvalidReceiver when the hook answers another value, and mints nothing", async function () {
+        const { nft, registrar, receiver } = await loadFixture(receiverFixture);
+        await receiver.configure(Behaviour.WrongSelector, ZERO);
+        const to = await receiver.getAddress();
+        await expect(nft.connect(registrar).mint(to, h100Spec("A")))
+          .to.be.revertedWithCustomError(nft, "ERC721InvalidReceiver")
+          .withArgs(to);
+        expect(await nft.lastAssetId()).to.equal(0n);
+        expect(await nft.balanceOf(to)).to.equal(0n);
+      });
+
+      it("bubbles the receiver's own error up and mints nothing", async function () {
+        const { nft, registrar, receiver } = await loadFixture(receiverFixture);
+        await receiver.configure(Behaviour.RevertWithError, ZERO);
+        const spec = h100Spec("A");
+        await expect(nft.connect(registrar).mint(await receiver.getAddress(), spec))
+          .to.be.revertedWithCustomError(receiver, "ReceiverRefused")
+          .withArgs(1n);
+        expect(await nft.lastAssetId()).to.equal(0n);
+        expect(await nft.isSerialsHashTaken(spec.serialsHash)).to.equal(false);
+      });
+
+      it("lets the hook move the new asset on: the final state is the forwarded one, balances consistent", async function () {
+        const { nft, registrar, receiver, buyer } = await loadFixture(receiverFixture);
+        await receiver.configure(Behaviour.ForwardFromHook, buyer.address);
+        const to = await receiver.getAddress();
+        await expect(nft.connect(registrar).mint(to, h100Spec("A")))
+          .to.emit(nft, "Transfer")
+          .withArgs(to, buyer.address, 1n);
+        expect(await nft.ownerOf(1n)).to.equal(buyer.address);
+        expect(await nft.balanceOf(to)).to.equal(0n);
+        expect(await nft.balanceOf(buyer.address)).to.equal(1n);
+        expect(await nft.lastAssetId()).to.equal(1n);
+      });
+
+      it("reverts a mint re-entered from the hook by a non-registrar (AccessControlUnauthorizedAccount)", async function () {
+        const { nft, registrar, receiver } = await loadFixture(receiverFixture);
+        await receiver.configure(Behaviour.MintFromHook, ZERO);
+        const to = await receiver.getAddress();
+        await expect(nft.connect(registrar).mint(to, h100Spec("A")))
+          .to.be.revertedWithCustomError(nft, "AccessControlUnauthorizedAccount")
+          .withArgs(to, await nft.REGISTRAR_ROLE());
+        expect(await nft.lastAssetId()).to.equal(0n);
+      });
+
+      it("shows a re-entered mint a finished first asset: its serials are already taken", async function () {
+        const { nft, admin, registrar, receiver } = await loadFixture(receiverFixture);
+        const to = await receiver.getAddress();
+        await nft.connect(admin).grantRole(await nft.REGISTRAR_ROLE(), to);
+        await receiver.configure(Behaviour.MintFromHook, ZERO);
+        const spec = h100Spec("A");
+        await expect(nft.connect(registrar).mint(to, spec))
+          .to.be.revertedWithCustomError(nft, "SerialsHashTaken")
+          .withArgs(spec.serialsHash);
+        expect(await nft.lastAssetId()).to.equal(0n);
+      });
     });
   });
 

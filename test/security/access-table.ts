@@ -11,6 +11,8 @@
  * Adding a function to a contract? Add it here in the same change, and think about which list it is on.
  */
 import { ethers } from "ethers";
+import { encodeReadings } from "../../src/eip712";
+import { ABSENT_BOUNDARY } from "../../src/meterHistory";
 import type { AccessContext } from "./access-context";
 
 type Args = (ctx: AccessContext) => unknown[] | Promise<unknown[]>;
@@ -99,13 +101,23 @@ export const RESTRICTED: Record<string, RestrictedEntry> = {
     error: "UnknownSigner",
     args: async (ctx) => {
       const oracle = ctx.contracts.UsageOracle;
-      const version = await oracle.getFunction("configVersion").staticCall();
+      const version: bigint = await oracle.getFunction("configVersion").staticCall();
+      const batchIndex: bigint = await oracle.getFunction("nextBatchIndex").staticCall();
       const now = BigInt((await ctx.admin.provider.getBlock("latest"))!.timestamp);
-      const readings = [[assetId(ctx), now, 0n, 0n, 0n]];
-      const digest: string = await oracle.getFunction("batchDigest").staticCall(version, readings);
+      // One well-formed packed reading of asset 1 (its first), signed by a key that is no signer.
+      const reading = {
+        assetId: assetId(ctx),
+        previousBatch: 0n,
+        busyGpuSeconds: 0n,
+        availableGpuSeconds: 0n,
+        energyJ: 0n,
+      };
+      const readings = encodeReadings([reading]);
+      const root: string = await oracle.getFunction("readingsRoot").staticCall(readings);
+      const digest: string = await oracle.getFunction("batchDigest").staticCall(version, batchIndex, now, root);
       const forger = ethers.Wallet.createRandom();
       ctx.values.forger = forger.address;
-      return [version, readings, [forger.signingKey.sign(digest).serialized]];
+      return [version, batchIndex, now, readings, forger.signingKey.sign(digest).serialized];
     },
     errorArgs: (ctx) => [ctx.values.forger],
   },
@@ -144,7 +156,7 @@ export const RESTRICTED: Record<string, RestrictedEntry> = {
   "SettlementEscrow.dispute": {
     who: "the lessee",
     error: "NotLessee",
-    args: (ctx) => [leaseId(ctx), 1n],
+    args: (ctx) => [leaseId(ctx), ABSENT_BOUNDARY, ABSENT_BOUNDARY],
     errorArgs: (ctx) => [leaseId(ctx), attacker(ctx)],
   },
 
@@ -323,12 +335,18 @@ export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {
   "SettlementEscrow.openLease": { reason: "anyone may rent a leasable asset; the caller pays its own deposit" },
   "SettlementEscrow.openLeaseWithPermit": { reason: "openLease with the caller's own EIP-2612 permit" },
   "SettlementEscrow.topUp": { reason: "adds the caller's own tokens to a lease; leftovers go to the lessee" },
-  "SettlementEscrow.settle": { reason: "bills only quorum-signed meter deltas, by fixed rules; caller gains nothing" },
-  "SettlementEscrow.release": { reason: "credits a matured charge to the NFT owner; no choice left to the caller" },
-  "SettlementEscrow.close": {
-    reason: "ends an expired lease by the rules (needs a final reading or the grace period)",
+  "SettlementEscrow.settle": {
+    reason:
+      "bills the lease's bill between Merkle-proven, quorum-signed meters past the dispute window; a pure function of the meters, so the caller chooses nothing",
   },
-  "SettlementEscrow.closeUnderfunded": { reason: "ends only a lease that cannot pay the next full hour, by the rules" },
+  "SettlementEscrow.close": {
+    reason:
+      "bills an ended lease up to its end from the proven meters and refunds the rest (needs the first reading at or after the end, or the grace period)",
+  },
+  "SettlementEscrow.closeUnderfunded": {
+    reason:
+      "ends only a lease whose deposits cannot cover full use to its end or to an hour from now: a pure function of time and deposits",
+  },
   "SettlementEscrow.resolveDisputeByTimeout": {
     reason: "applies the documented default once the arbiter's deadline passed",
   },

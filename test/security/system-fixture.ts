@@ -1,9 +1,9 @@
 /**
  * The system the access-control test attacks: every deployable contract of `contracts/` (mocks
  * excluded), deployed and wired as in production, with business already done so that every function
- * reaches its access check with realistic arguments: asset 1 (owned by `holder`) has terms and a
- * running lease 1 (lessee: a fourth account), asset 2 sits in a revenue-split vault when the factory
- * exists.
+ * reaches its access check with realistic arguments: asset 1 (owned by `holder`) has terms (version 1)
+ * and a running lease 1 (lessee: a fourth account), asset 2 sits in a revenue-split vault when the
+ * factory exists.
  *
  * Contracts are obtained by name, so this file compiles whichever of them exist yet. A contract it
  * does not know is deployed generically by the test (every constructor address = the admin); if that
@@ -92,6 +92,7 @@ export async function systemFixture(): Promise<AccessContext> {
       token: await usdc.getAddress(),
       reservationPricePerGpuHour: 2_000_000n,
       usagePricePerBusyGpuHour: 1_000_000n,
+      energyPricePerKWh: 0n,
       minDurationSeconds: 3600n,
       maxDurationSeconds: 7n * DAY,
       slaAvailabilityBps: 9500,
@@ -102,7 +103,7 @@ export async function systemFixture(): Promise<AccessContext> {
     const deposit = await escrow.minimumDeposit(1n);
     await usdc.mint(lessee.address, deposit);
     await (usdc.connect(lessee) as Contract).approve(await escrow.getAddress(), deposit);
-    await (escrow.connect(lessee) as Contract).openLease(1n, 2n * DAY, deposit);
+    await (escrow.connect(lessee) as Contract).openLease(1n, 1n, 2n * DAY, deposit);
     values.leaseId = 1n;
 
     if (exists("RevenueSplitVaultFactory")) {

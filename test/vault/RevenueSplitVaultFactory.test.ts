@@ -9,6 +9,22 @@ import {
   realEscrowLeasedFixture,
   realEscrowVaultFixture,
 } from "./fixtures";
+import { FINISHED_STATES, UNFINISHED_STATES, leaseInState, type Base } from "./leaseStates";
+
+/** What createVault must leave unchanged when it reverts: the NFT, vaultOf, the escrow's view of the asset. */
+async function snapshot(base: Base, leaseIds: bigint[]) {
+  const { nft, factory, escrow, originator, usdc, otherToken, assetId } = base;
+  return {
+    owner: await nft.ownerOf(assetId),
+    vault: await factory.vaultOf(assetId),
+    unfinished: [...(await escrow.unfinishedLeasesOf(assetId))],
+    leases: await Promise.all(leaseIds.map(async (id) => [...(await escrow.leaseOf(id))])),
+    owed: [
+      await escrow.withdrawable(originator.address, await usdc.getAddress()),
+      await escrow.withdrawable(originator.address, await otherToken.getAddress()),
+    ],
+  };
+}
 
 // Every factory test runs against the real SettlementEscrow (whose terms createVault reads).
 describe("RevenueSplitVaultFactory", function () {
@@ -117,6 +133,96 @@ describe("RevenueSplitVaultFactory", function () {
       const second = await factory.vaultOf(assetId);
       expect(second).to.not.equal(await vault.getAddress());
       expect(await nft.ownerOf(assetId)).to.equal(second);
+    });
+
+    describe("when the asset has unfinished leases in another token (issue 14, point 4)", function () {
+      for (const state of UNFINISHED_STATES) {
+        it(`reverts UnfinishedLeasesInOtherToken while a lease in another token is ${state}, changing nothing; once finished, creates the vault`, async function () {
+          const base = await loadFixture(realEscrowDeployedFixture);
+          const { factory, escrow, originator, usdc, otherToken, manager, alice, assetId } = base;
+          const lease = await leaseInState(base, await otherToken.getAddress(), state);
+          // The owner switches the terms to the vault's token, as someone stranding revenue would.
+          await escrow.connect(originator).setLeaseTerms(assetId, leaseTerms(await usdc.getAddress()));
+          const before = await snapshot(base, [lease.leaseId]);
+          expect(before.unfinished).to.deep.equal([1n, await otherToken.getAddress()]);
+          const create = async () =>
+            factory
+              .connect(originator)
+              .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]);
+          await expect(create())
+            .to.be.revertedWithCustomError(factory, "UnfinishedLeasesInOtherToken")
+            .withArgs(assetId, await otherToken.getAddress(), await usdc.getAddress(), 1n);
+          expect(await snapshot(base, [lease.leaseId])).to.deep.equal(before);
+          await lease.finish();
+          expect([...(await escrow.unfinishedLeasesOf(assetId))]).to.deep.equal([0n, ethers.ZeroAddress]);
+          await expect(create()).to.emit(factory, "VaultCreated");
+          expect(await base.nft.ownerOf(assetId)).to.equal(await factory.vaultOf(assetId));
+        });
+      }
+
+      it("reverts UnfinishedLeasesInOtherToken as well when the owner withdrew the terms instead", async function () {
+        const base = await loadFixture(realEscrowDeployedFixture);
+        const { factory, escrow, originator, usdc, otherToken, manager, alice, assetId } = base;
+        const lease = await leaseInState(base, await otherToken.getAddress(), "running");
+        await escrow.connect(originator).removeLeaseTerms(assetId);
+        const before = await snapshot(base, [lease.leaseId]);
+        await expect(
+          factory
+            .connect(originator)
+            .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]),
+        )
+          .to.be.revertedWithCustomError(factory, "UnfinishedLeasesInOtherToken")
+          .withArgs(assetId, await otherToken.getAddress(), await usdc.getAddress(), 1n);
+        expect(await snapshot(base, [lease.leaseId])).to.deep.equal(before);
+      });
+
+      it("reports MIXED_TOKENS for unfinished leases in several tokens, refusing even one of their tokens until they are finished", async function () {
+        const base = await loadFixture(realEscrowDeployedFixture);
+        const { factory, escrow, originator, usdc, otherToken, manager, alice, assetId } = base;
+        const first = await leaseInState(base, await otherToken.getAddress(), "expired, not closed");
+        const second = await leaseInState(base, await usdc.getAddress(), "running");
+        const mixed = await escrow.MIXED_TOKENS();
+        expect(mixed).to.equal(ethers.getAddress("0x0000000000000000000000000000000000000001"));
+        const before = await snapshot(base, [first.leaseId, second.leaseId]);
+        expect(before.unfinished).to.deep.equal([2n, mixed]);
+        const create = async () =>
+          factory
+            .connect(originator)
+            .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]);
+        await expect(create())
+          .to.be.revertedWithCustomError(factory, "UnfinishedLeasesInOtherToken")
+          .withArgs(assetId, mixed, await usdc.getAddress(), 2n);
+        expect(await snapshot(base, [first.leaseId, second.leaseId])).to.deep.equal(before);
+        await first.finish();
+        await second.finish();
+        await expect(create()).to.emit(factory, "VaultCreated");
+      });
+
+      it("accepts unfinished leases in the revenue token", async function () {
+        const base = await loadFixture(realEscrowDeployedFixture);
+        const { factory, escrow, originator, usdc, manager, alice, assetId } = base;
+        // One lease in each unfinished state, one after the other (the running one last: it holds the asset).
+        for (const state of [...UNFINISHED_STATES].reverse()) await leaseInState(base, await usdc.getAddress(), state);
+        expect([...(await escrow.unfinishedLeasesOf(assetId))]).to.deep.equal([4n, await usdc.getAddress()]);
+        await expect(
+          factory
+            .connect(originator)
+            .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]),
+        ).to.emit(factory, "VaultCreated");
+      });
+
+      it("ignores finished leases in another token (closed, and any dispute resolved)", async function () {
+        const base = await loadFixture(realEscrowDeployedFixture);
+        const { factory, escrow, originator, usdc, otherToken, manager, alice, assetId } = base;
+        for (const state of FINISHED_STATES) await leaseInState(base, await otherToken.getAddress(), state);
+        await escrow.connect(originator).setLeaseTerms(assetId, leaseTerms(await usdc.getAddress()));
+        expect([...(await escrow.unfinishedLeasesOf(assetId))]).to.deep.equal([0n, ethers.ZeroAddress]);
+        await expect(
+          factory
+            .connect(originator)
+            .createVault(assetId, await usdc.getAddress(), manager.address, [alice.address], [1n]),
+        ).to.emit(factory, "VaultCreated");
+      });
     });
 
     describe("when the input is bad (each reverts and leaves the NFT with its owner)", function () {

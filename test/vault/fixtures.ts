@@ -30,12 +30,13 @@ export function gpuSpec(tag: string) {
   };
 }
 
-/** Lease terms in `token` at 2 USDC reservation and 1 USDC usage per GPU-hour. */
+/** Lease terms in `token` at 2 USDC reservation and 1 USDC usage per GPU-hour, no energy price. */
 export function leaseTerms(token: string, overrides: Partial<LeaseTermsStruct> = {}): LeaseTermsStruct {
   return {
     token,
     reservationPricePerGpuHour: 2n * ONE_USDC,
     usagePricePerBusyGpuHour: 1n * ONE_USDC,
+    energyPricePerKWh: 0n,
     minDurationSeconds: 3_600n,
     maxDurationSeconds: 90n * DAY,
     slaAvailabilityBps: 9_900,
@@ -81,12 +82,24 @@ export async function deployedFixture() {
 
 /**
  * The real GpuAssetNFT, UsageOracle and SettlementEscrow (the escrow suite's `deployCore`: asset 1, 8
- * GPUs, minted to `originator`), MockUSDC and a second token both allowed in the escrow, and the
- * factory approved for asset 1; no vault yet. For everything about lease terms, which the real escrow
- * validates and stores.
+ * GPUs, minted to `originator`; a 2-of-3 oracle fed signed batches through `meters`, and a `keeper`
+ * that builds settle/close/dispute proofs from the chain's logs), MockUSDC and a second token both
+ * allowed in the escrow, and the factory approved for asset 1; no vault yet. For everything about
+ * lease terms and leases, which the real escrow validates and bills.
  */
 export async function realEscrowDeployedFixture() {
-  const { admin, provider: originator, lessee, nft, escrow, assetId } = await deployCore();
+  const {
+    admin,
+    provider: originator,
+    lessee,
+    arbiter,
+    nft,
+    oracle,
+    escrow,
+    assetId,
+    meters,
+    keeper,
+  } = await deployCore();
   // deployCore uses the first 8 accounts; the vault's people are the next ones.
   const [manager, alice, bob, carol, stranger] = (await ethers.getSigners()).slice(8, 13);
   const usdc = await new MockUSDC__factory(admin).deploy();
@@ -107,12 +120,16 @@ export async function realEscrowDeployedFixture() {
     carol,
     stranger,
     lessee,
+    arbiter,
     nft,
+    oracle,
     usdc,
     otherToken,
     escrow,
     factory,
     assetId,
+    meters,
+    keeper,
   };
 }
 
@@ -127,7 +144,7 @@ export async function realEscrowLeasedFixture() {
   const deposit = 1_000n * ONE_USDC;
   await usdc.mint(lessee.address, deposit);
   await usdc.connect(lessee).approve(await escrow.getAddress(), deposit);
-  await escrow.connect(lessee).openLease(assetId, 30n * DAY, deposit);
+  await escrow.connect(lessee).openLease(assetId, 1n, 30n * DAY, deposit);
   const expires = (await escrow.leaseOf(1n)).endTime;
   return { ...base, expires };
 }
