@@ -15,6 +15,7 @@
  */
 import type { Meter } from "./eip712";
 import { MeterHistory, meterAtTime, type MeterBoundary, type MeteringSpec } from "./meterHistory";
+import { JOULES_PER_KWH } from "./units";
 
 /** `BaselineRule` of `contracts/types/DemandResponseTypes.sol`. */
 export enum BaselineRule {
@@ -40,12 +41,10 @@ export enum EventStatus {
   Released = 2,
 }
 
-/** Joules in one kWh. */
-export const JOULES_PER_KWH = 3_600_000n;
 /** Seconds in one day (the `PriorDay` offset). */
 export const DAY_SECONDS = 86_400n;
 /** The oracle's largest energy margin over TDP, bps (`DemandResponseMath.MAX_ENERGY_MARGIN_BPS`). */
-export const MAX_ENERGY_MARGIN_BPS = 5_000n;
+const MAX_ENERGY_MARGIN_BPS = 5_000n;
 
 /** An event as `IDemandResponseProgramme.eventOf` returns it (TypeChain results have these fields). */
 export interface StoredEvent {
