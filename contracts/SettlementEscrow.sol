@@ -21,7 +21,8 @@ import { SettlementMath } from "./libraries/SettlementMath.sol";
 
 /// @title SettlementEscrow — stablecoin leases billed exactly from proven meters
 /// @notice See `ISettlementEscrow` and docs/escrow.md. The escrow must hold the NFT's lease-manager role.
-/// A thin state machine: the oracle proves meters (`IUsageOracle.meterAt`), `SettlementMath` prices them.
+/// A thin state machine: the oracle proves meters (`IUsageOracle.meterAt`), `SettlementMath` prices them,
+/// and for curtailable terms the demand-response programme says which available time its events curtailed.
 contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;

@@ -22,6 +22,14 @@ import { MeterBoundary } from "../types/OracleTypes.sol";
 /// billable `disputeWindowSeconds` after the oracle accepted it; before that the lessee may `dispute`,
 /// which bills up to the readings it names into a held amount the arbiter splits.
 /// Per lease: deposited = charged + refunded + balance + disputed.
+///
+/// Curtailable terms (`setCurtailableLeaseTerms`, docs/energy.md): the lessee accepts the events of one
+/// demand-response programme (a contract holding `PROGRAMME_ROLE`) within caps per lease, for a
+/// reservation discount. The bill then charges the reservation only on the available GPU-seconds
+/// outside counted events (`IDemandResponseProgramme.curtailedGpuSeconds`, read from the programme: a
+/// pure function of the meters and the programme's recorded events), so it stays monotone and
+/// independent of who settles when; billing past the start of a counted event waits for the event's
+/// outcome to be recorded (`IDemandResponseProgramme.OutcomeNotRecorded`).
 interface ISettlementEscrow {
     // ---------------------------------------------------------------- errors
 
