@@ -553,6 +553,20 @@ describe("DemandResponseProgramme", function () {
       expect((await programme.eventOf(1, 1)).status).to.equal(BigInt(EventStatus.Announced));
     });
 
+    it("collapses a cancelled second event onto the first event's end, which bounds the next announcement", async function () {
+      const f = await loadFixture(announced);
+      const { programme, sponsor, end } = f;
+      const notice = BigInt(await time.latest()) + 1n;
+      await time.setNextBlockTimestamp(notice);
+      await programme.connect(sponsor).announce(1, eventParams(notice, end + HOUR, end + 2n * HOUR));
+      await expect(programme.connect(sponsor).cancel(1, 2)).to.emit(programme, "EventCancelled").withArgs(1, 2, 2n * MAX_CREDIT);
+      const ev = await programme.eventOf(1, 2);
+      expect([ev.startTime, ev.durationSeconds, ev.status]).to.deep.equal([end, 0n, BigInt(EventStatus.Cancelled)]);
+      expect((await programme.programmeOf(1)).lastEventEnd).to.equal(end);
+      expect((await programme.programmeOf(1)).available).to.equal(FUNDS - 2n * MAX_CREDIT);
+      expect(await programme.reservedOf(1, 2)).to.equal(0n);
+    });
+
     it("reverts NotLatestEvent for an earlier event", async function () {
       const f = await loadFixture(announced);
       const { programme, sponsor, end } = f;
