@@ -559,7 +559,9 @@ describe("DemandResponseProgramme", function () {
       const notice = BigInt(await time.latest()) + 1n;
       await time.setNextBlockTimestamp(notice);
       await programme.connect(sponsor).announce(1, eventParams(notice, end + HOUR, end + 2n * HOUR));
-      await expect(programme.connect(sponsor).cancel(1, 2)).to.emit(programme, "EventCancelled").withArgs(1, 2, 2n * MAX_CREDIT);
+      await expect(programme.connect(sponsor).cancel(1, 2))
+        .to.emit(programme, "EventCancelled")
+        .withArgs(1, 2, 2n * MAX_CREDIT);
       const ev = await programme.eventOf(1, 2);
       expect([ev.startTime, ev.durationSeconds, ev.status]).to.deep.equal([end, 0n, BigInt(EventStatus.Cancelled)]);
       expect((await programme.programmeOf(1)).lastEventEnd).to.equal(end);

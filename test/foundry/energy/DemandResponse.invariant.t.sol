@@ -149,7 +149,11 @@ contract DemandResponseInvariantTest is TestBase {
     /// @notice DR2 — a sponsor never pays out more than it deposited: credits owed (paid or not) never
     /// exceed deposits less withdrawals, and nothing is paid that is not owed.
     function invariant_DR2_sponsorNeverPaysMoreThanDeposited() public view {
-        vm.assertLe(handler.ghostCreditsOwed(), handler.ghostDeposited() - handler.ghostWithdrawn(), "DR2 owed <= deposited - withdrawn");
+        vm.assertLe(
+            handler.ghostCreditsOwed(),
+            handler.ghostDeposited() - handler.ghostWithdrawn(),
+            "DR2 owed <= deposited - withdrawn"
+        );
         vm.assertLe(handler.ghostCreditsPaid(), handler.ghostCreditsOwed(), "DR2 paid <= owed");
     }
 

@@ -120,7 +120,8 @@ contract DemandResponseHandler is CheatBase {
             uint256 available = bound(s % 1e9, capacity / 2, capacity);
             uint256 busy = inEvent && _complies[i] ? 0 : bound((s >> 32) % 1e9, 0, available);
             uint256 maxEnergy = (capacity * TDP * 11_000) / 10_000;
-            uint256 energy = inEvent && _complies[i] ? (capacity * 50) : bound((s >> 64) % 1e12, maxEnergy / 3, maxEnergy);
+            uint256 energy =
+                inEvent && _complies[i] ? (capacity * 50) : bound((s >> 64) % 1e12, maxEnergy / 3, maxEnergy);
             _now[i].busyGpuSeconds += uint64(busy);
             _now[i].availableGpuSeconds += uint64(available);
             _now[i].energyJ += uint64(energy);
@@ -233,7 +234,13 @@ contract DemandResponseHandler is CheatBase {
             ++proofsNonCompliant;
         }
         Outcome memory o = programme.outcomeOf(PROGRAMME, e, a);
-        MeterAt memory atStart = oracle.meterAt(a, ev.startTime, proofs.eventStart.earlier, proofs.eventStart.later, MeterBound.Upper);
+        MeterAt memory atStart = oracle.meterAt(
+            a,
+            ev.startTime,
+            proofs.eventStart.earlier,
+            proofs.eventStart.later,
+            MeterBound.Upper
+        );
         MeterAt memory atEnd = oracle.meterAt(
             a,
             uint64(ev.startTime) + ev.durationSeconds,
@@ -241,7 +248,10 @@ contract DemandResponseHandler is CheatBase {
             proofs.eventEnd.later,
             MeterBound.Lower
         );
-        if (o.availableAtStart != atStart.meter.availableGpuSeconds || o.availableAtEnd != atEnd.meter.availableGpuSeconds) {
+        if (
+            o.availableAtStart != atStart.meter.availableGpuSeconds ||
+            o.availableAtEnd != atEnd.meter.availableGpuSeconds
+        ) {
             ghostOutcomeMetersWrong = true;
         }
     }
@@ -337,10 +347,11 @@ contract DemandResponseHandler is CheatBase {
         LeaseBill memory plain = _plainBill(lease);
         MeterBoundary memory absent;
         (LeaseBill memory bill, ) = escrow.previewBill(leaseId, absent, point);
-        bool within = lease.billed == bill.total &&
-            bill.usageFee == plain.usageFee &&
-            bill.energyFee == plain.energyFee &&
-            bill.availabilityBps == plain.availabilityBps;
+        bool within =
+            lease.billed == bill.total &&
+                bill.usageFee == plain.usageFee &&
+                bill.energyFee == plain.energyFee &&
+                bill.availabilityBps == plain.availabilityBps;
         if (leaseCurtailable[leaseId]) {
             if (bill.reservationFee < plain.reservationFee) ++billsCurtailed;
             within = within && bill.reservationFee <= plain.reservationFee && bill.total <= plain.total;
@@ -361,7 +372,8 @@ contract DemandResponseHandler is CheatBase {
         });
         Meter memory point = _billedPoint(lease);
         StoredLeaseTerms memory terms = _storedTerms(lease);
-        return SettlementMath.leaseBill(start, point, lease.endTime - lease.startTime, uint16(GPUS), uint16(TDP), terms);
+        return
+            SettlementMath.leaseBill(start, point, lease.endTime - lease.startTime, uint16(GPUS), uint16(TDP), terms);
     }
 
     /// @dev The meter the lease was billed up to: at its end if it is closed with a final reading, else

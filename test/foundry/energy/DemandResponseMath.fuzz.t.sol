@@ -6,7 +6,13 @@ import { DemandResponseMath } from "../../../contracts/libraries/DemandResponseM
 import { SettlementMath } from "../../../contracts/libraries/SettlementMath.sol";
 import { Meter } from "../../../contracts/types/OracleTypes.sol";
 import { LeaseBill, StoredLeaseTerms } from "../../../contracts/types/EscrowTypes.sol";
-import { AvailableAt, BaselineRule, OutcomeStatus, Reduction, ReductionInput } from "../../../contracts/types/DemandResponseTypes.sol";
+import {
+    AvailableAt,
+    BaselineRule,
+    OutcomeStatus,
+    Reduction,
+    ReductionInput
+} from "../../../contracts/types/DemandResponseTypes.sol";
 
 /// @notice R1–R7 of test/foundry/README.md: the demand-response math alone, for any meters.
 contract DemandResponseMathFuzzTest is TestBase {
@@ -39,7 +45,14 @@ contract DemandResponseMathFuzzTest is TestBase {
 
     /// R1 — the reduction never exceeds the committed one, nor the credit committed × rate (what the
     /// programme reserved per asset).
-    function testFuzz_R1_creditWithinReservation(uint64 w, uint64 d, uint64 baselineJ, uint64 eventJ, uint256 committedJ, uint256 rate) public pure {
+    function testFuzz_R1_creditWithinReservation(
+        uint64 w,
+        uint64 d,
+        uint64 baselineJ,
+        uint64 eventJ,
+        uint256 committedJ,
+        uint256 rate
+    ) public pure {
         w = uint64(bound(w, 900, 1 days));
         d = uint64(bound(d, 900, 1 days));
         baselineJ = uint64(bound(baselineJ, 0, type(uint48).max));
@@ -56,19 +69,29 @@ contract DemandResponseMathFuzzTest is TestBase {
     function testFuzz_R2_baselineBoundedByPhysics(uint64 w, uint64 d, uint64 baselineJ) public pure {
         w = uint64(bound(w, 900, 1 days));
         d = uint64(bound(d, 900, 1 days));
-        Reduction memory r = DemandResponseMath.reduction(_input(w, d, baselineJ % type(uint56).max, 0, type(uint40).max, 1));
+        Reduction memory r = DemandResponseMath.reduction(
+            _input(w, d, baselineJ % type(uint56).max, 0, type(uint40).max, 1)
+        );
         vm.assertLe(r.baselineJ, MAX_POWER_W * d, "R2 baseline <= max power x event seconds");
     }
 
     /// R3 — drawing more during the event never earns more.
-    function testFuzz_R3_moreEnergyNeverEarnsMore(uint64 w, uint64 d, uint64 baselineJ, uint64 eventJ, uint64 extraJ) public pure {
+    function testFuzz_R3_moreEnergyNeverEarnsMore(
+        uint64 w,
+        uint64 d,
+        uint64 baselineJ,
+        uint64 eventJ,
+        uint64 extraJ
+    ) public pure {
         w = uint64(bound(w, 900, 1 days));
         d = uint64(bound(d, 900, 1 days));
         baselineJ = uint64(bound(baselineJ, 0, MAX_POWER_W * w));
         eventJ = uint64(bound(eventJ, 0, MAX_POWER_W * d));
         extraJ = uint64(bound(extraJ, 0, MAX_POWER_W * d - eventJ));
         Reduction memory less = DemandResponseMath.reduction(_input(w, d, baselineJ, eventJ, type(uint40).max, 1e6));
-        Reduction memory more = DemandResponseMath.reduction(_input(w, d, baselineJ, eventJ + extraJ, type(uint40).max, 1e6));
+        Reduction memory more = DemandResponseMath.reduction(
+            _input(w, d, baselineJ, eventJ + extraJ, type(uint40).max, 1e6)
+        );
         vm.assertLe(more.reductionJ, less.reductionJ, "R3 more energy, no more reduction");
         vm.assertLe(more.credit, less.credit, "R3 more energy, no more credit");
     }
@@ -87,14 +110,26 @@ contract DemandResponseMathFuzzTest is TestBase {
     function testFuzz_R5_baselineWindow(uint64 notice, uint64 intervals, uint64 lead, uint64 d) public pure {
         notice = uint64(bound(notice, 10 days, type(uint40).max));
         intervals = uint64(bound(intervals, 1, 96));
-        (uint64 from, uint64 to) = DemandResponseMath.baselineWindow(BaselineRule.PreNotice, notice, 0, 0, intervals * 900);
+        (uint64 from, uint64 to) = DemandResponseMath.baselineWindow(
+            BaselineRule.PreNotice,
+            notice,
+            0,
+            0,
+            intervals * 900
+        );
         vm.assertLe(to, notice, "R5 ends at or before the notice");
         vm.assertLt(notice - to, 900, "R5 at the last interval boundary");
         vm.assertEq(to % 900, 0, "R5 on the grid");
         vm.assertEq(to - from, intervals * 900, "R5 whole intervals");
         lead = uint64(bound(lead, 600, 1 days));
         d = uint64(bound(d, 900, 1 days));
-        (from, to) = DemandResponseMath.baselineWindow(BaselineRule.PriorDay, notice, notice + lead, notice + lead + d, 0);
+        (from, to) = DemandResponseMath.baselineWindow(
+            BaselineRule.PriorDay,
+            notice,
+            notice + lead,
+            notice + lead + d,
+            0
+        );
         vm.assertEq(from, notice + lead - 1 days, "R5 prior day start");
         vm.assertEq(to - from, d, "R5 prior day length");
     }
@@ -102,7 +137,14 @@ contract DemandResponseMathFuzzTest is TestBase {
     /// R6 — for an available meter growing linearly, the curtailed GPU-seconds of an event in a lease
     /// never exceed the meter's growth over the lease, and available − curtailed never decreases as the
     /// billing point moves (the escrow's bill stays monotone).
-    function testFuzz_R6_curtailedMonotone(uint64 leaseStart, uint64 eventStart, uint64 d, uint64 p1, uint64 p2, uint64 rate) public pure {
+    function testFuzz_R6_curtailedMonotone(
+        uint64 leaseStart,
+        uint64 eventStart,
+        uint64 d,
+        uint64 p1,
+        uint64 p2,
+        uint64 rate
+    ) public pure {
         leaseStart = uint64(bound(leaseStart, 1_000, 1_000_000));
         eventStart = uint64(bound(eventStart, 0, 2_000_000));
         d = uint64(bound(d, 900, 86_400));
@@ -117,7 +159,13 @@ contract DemandResponseMathFuzzTest is TestBase {
     }
 
     /// @dev `curtailedInLease` for a meter that grows `rate` GPU-seconds per second from time 0.
-    function _curtailed(uint64 leaseStart, uint64 eventStart, uint64 d, uint64 point, uint64 rate) internal pure returns (uint256) {
+    function _curtailed(
+        uint64 leaseStart,
+        uint64 eventStart,
+        uint64 d,
+        uint64 point,
+        uint64 rate
+    ) internal pure returns (uint256) {
         return
             DemandResponseMath.curtailedInLease(
                 AvailableAt(eventStart, eventStart * rate),
@@ -137,7 +185,12 @@ contract DemandResponseMathFuzzTest is TestBase {
 
     /// R7 — a curtailable bill differs from the plain one only in its reservation fee, which only falls
     /// as more is curtailed.
-    function testFuzz_R7_curtailedBillOnlyLowersReservation(Use memory u, uint64 curtailed, uint64 moreCurtailed, uint16 discount) public pure {
+    function testFuzz_R7_curtailedBillOnlyLowersReservation(
+        Use memory u,
+        uint64 curtailed,
+        uint64 moreCurtailed,
+        uint16 discount
+    ) public pure {
         u.seconds_ = uint64(bound(u.seconds_, 1, 30 days));
         u.available = uint64(bound(u.available, 0, 8 * uint256(u.seconds_)));
         u.busy = uint64(bound(u.busy, 0, u.available));
@@ -152,7 +205,11 @@ contract DemandResponseMathFuzzTest is TestBase {
         vm.assertEq(c.availabilityBps, plain.availabilityBps, "R7 availability unchanged");
         vm.assertLe(c.reservationFee, plain.reservationFee, "R7 reservation not higher");
         vm.assertLe(c.total, plain.total, "R7 total not higher");
-        vm.assertLe(_bill(u, moreCurtailed, discount).reservationFee, c.reservationFee, "R7 more curtailed, no more reservation");
+        vm.assertLe(
+            _bill(u, moreCurtailed, discount).reservationFee,
+            c.reservationFee,
+            "R7 more curtailed, no more reservation"
+        );
     }
 
     /// R7 (continued) — with nothing curtailed and no discount, the curtailable form is the plain bill.
@@ -176,7 +233,12 @@ contract DemandResponseMathFuzzTest is TestBase {
 
     function _meters(Use memory u) internal pure returns (Meter memory start, Meter memory point) {
         start = Meter({ timestamp: 1_000, busyGpuSeconds: 0, availableGpuSeconds: 0, energyJ: 0 });
-        point = Meter({ timestamp: 1_000 + u.seconds_, busyGpuSeconds: u.busy, availableGpuSeconds: u.available, energyJ: u.energyJ });
+        point = Meter({
+            timestamp: 1_000 + u.seconds_,
+            busyGpuSeconds: u.busy,
+            availableGpuSeconds: u.available,
+            energyJ: u.energyJ
+        });
     }
 
     function _bill(Use memory u, uint256 curtailed, uint16 discount) internal pure returns (LeaseBill memory) {

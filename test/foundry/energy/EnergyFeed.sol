@@ -74,7 +74,10 @@ contract EnergyFeed {
     }
 
     /// @dev The packed readings of one batch (asset i + 1 linked to the previous batch).
-    function _pack(Meter[] memory values, uint256 batchIndex) private view returns (bytes28[] memory readings, bytes memory packed) {
+    function _pack(
+        Meter[] memory values,
+        uint256 batchIndex
+    ) private view returns (bytes28[] memory readings, bytes memory packed) {
         readings = new bytes28[](assetCount);
         for (uint256 i; i < assetCount; ++i) {
             Meter memory m = values[i];
