@@ -86,6 +86,11 @@ const config: HardhatUserConfig = {
         version: SOLC_VERSION,
         settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague", viaIR: false },
       },
+      // The same for the demand-response programme (26.7k at 10,000 runs, 22.9k at 200).
+      "contracts/DemandResponseProgramme.sol": {
+        version: SOLC_VERSION,
+        settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague", viaIR: false },
+      },
     },
   },
   defaultNetwork: "hardhat",

@@ -13,14 +13,16 @@ import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import { ISettlementEscrow } from "./interfaces/ISettlementEscrow.sol";
 import { IGpuAssetNFT } from "./interfaces/IGpuAssetNFT.sol";
 import { IUsageOracle } from "./interfaces/IUsageOracle.sol";
-import { EndReason, Lease, LeaseBill, LeaseTerms, StoredLeaseTerms } from "./types/EscrowTypes.sol";
-import { Meter, MeterAt, MeterBoundary, ReadingProof } from "./types/OracleTypes.sol";
+import { IDemandResponseProgramme } from "./interfaces/IDemandResponseProgramme.sol";
+import { CurtailmentTerms, EndReason, Lease, LeaseBill, LeaseTerms, StoredLeaseTerms } from "./types/EscrowTypes.sol";
+import { Meter, MeterAt, MeterBoundary } from "./types/OracleTypes.sol";
 import { AssetStatus } from "./types/GpuAssetTypes.sol";
 import { SettlementMath } from "./libraries/SettlementMath.sol";
 
 /// @title SettlementEscrow — stablecoin leases billed exactly from proven meters
 /// @notice See `ISettlementEscrow` and docs/escrow.md. The escrow must hold the NFT's lease-manager role.
-/// A thin state machine: the oracle proves meters (`IUsageOracle.meterAt`), `SettlementMath` prices them.
+/// A thin state machine: the oracle proves meters (`IUsageOracle.meterAt`), `SettlementMath` prices them,
+/// and for curtailable terms the demand-response programme says which available time its events curtailed.
 contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -32,9 +34,13 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     /// @notice Pauses and unpauses new business.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @inheritdoc ISettlementEscrow
+    bytes32 public constant PROGRAMME_ROLE = keccak256("PROGRAMME_ROLE");
+    /// @inheritdoc ISettlementEscrow
     uint64 public constant FINAL_READING_GRACE_SECONDS = 7 days;
     /// @inheritdoc ISettlementEscrow
     address public constant MIXED_TOKENS = address(1);
+    /// @inheritdoc ISettlementEscrow
+    uint8 public constant MAX_EVENTS_PER_LEASE = 8;
 
     /// @notice The GPU-lease NFT.
     IGpuAssetNFT public immutable nft;
@@ -69,6 +75,7 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     mapping(address token => bool) private _tokenAllowed;
     mapping(uint256 assetId => AssetLeasing) private _assets;
     mapping(uint256 assetId => mapping(uint24 version => StoredLeaseTerms)) private _terms;
+    mapping(uint256 assetId => mapping(uint24 version => CurtailmentTerms)) private _curtailment;
     mapping(uint256 leaseId => Lease) private _leases;
     mapping(address account => mapping(address token => uint256)) private _withdrawable;
     /// @dev Id of the next lease; starts at 1 (set in the constructor, so no open pays for a zero slot).
@@ -124,34 +131,16 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
 
     /// @inheritdoc ISettlementEscrow
     function setLeaseTerms(uint256 assetId, LeaseTerms calldata terms) external {
-        // Checks
-        _checkAssetOperator(assetId);
-        if (!_tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
-        if (terms.minDurationSeconds == 0 || terms.minDurationSeconds > terms.maxDurationSeconds) {
-            revert InvalidDurationBounds(terms.minDurationSeconds, terms.maxDurationSeconds);
-        }
-        if (terms.slaAvailabilityBps > SettlementMath.BPS) revert InvalidSlaTarget(terms.slaAvailabilityBps);
-        StoredLeaseTerms memory stored = StoredLeaseTerms({
-            token: terms.token,
-            slaAvailabilityBps: terms.slaAvailabilityBps,
-            earlyEndAllowed: terms.earlyEndAllowed,
-            energyPricePerKWh: terms.energyPricePerKWh.toUint72(),
-            reservationPricePerGpuHour: terms.reservationPricePerGpuHour.toUint96(),
-            usagePricePerBusyGpuHour: terms.usagePricePerBusyGpuHour.toUint96(),
-            minDurationSeconds: uint256(terms.minDurationSeconds).toUint32(),
-            maxDurationSeconds: uint256(terms.maxDurationSeconds).toUint32()
-        });
-        AssetLeasing memory asset = _assets[assetId];
-        if (asset.currentTerms != 0 && _sameTerms(_terms[assetId][asset.currentTerms], stored)) {
-            revert LeaseTermsUnchanged(assetId);
-        }
-        // Effects
-        uint24 version = asset.latestTerms + 1;
-        _terms[assetId][version] = stored;
-        asset.currentTerms = version;
-        asset.latestTerms = version;
-        _assets[assetId] = asset;
-        emit LeaseTermsSet(assetId, version, msg.sender, terms);
+        _publishTerms(assetId, terms, false, CurtailmentTerms(address(0), 0, 0, 0, 0));
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function setCurtailableLeaseTerms(
+        uint256 assetId,
+        LeaseTerms calldata terms,
+        CurtailmentTerms calldata curtailment
+    ) external {
+        _publishTerms(assetId, terms, true, curtailment);
     }
 
     /// @inheritdoc ISettlementEscrow
@@ -177,6 +166,11 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
     /// @inheritdoc ISettlementEscrow
     function leaseTermsAt(uint256 assetId, uint24 version) external view returns (LeaseTerms memory) {
         return _unpackTerms(_terms[assetId][version]);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function curtailmentTermsAt(uint256 assetId, uint24 version) external view returns (CurtailmentTerms memory) {
+        return _curtailment[assetId][version];
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -430,6 +424,72 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         return (asset.unfinishedLeases, asset.unfinishedToken);
     }
 
+    // ---------------------------------------------------------------- internals: terms
+
+    /// @dev Publishes a new terms version (curtailable or not). Owner or approved operator only.
+    function _publishTerms(
+        uint256 assetId,
+        LeaseTerms calldata terms,
+        bool curtailable,
+        CurtailmentTerms memory curtailment
+    ) private {
+        // Checks
+        _checkAssetOperator(assetId);
+        if (!_tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
+        if (terms.minDurationSeconds == 0 || terms.minDurationSeconds > terms.maxDurationSeconds) {
+            revert InvalidDurationBounds(terms.minDurationSeconds, terms.maxDurationSeconds);
+        }
+        if (terms.slaAvailabilityBps > SettlementMath.BPS) revert InvalidSlaTarget(terms.slaAvailabilityBps);
+        StoredLeaseTerms memory stored = StoredLeaseTerms({
+            token: terms.token,
+            slaAvailabilityBps: terms.slaAvailabilityBps,
+            earlyEndAllowed: terms.earlyEndAllowed,
+            energyPricePerKWh: terms.energyPricePerKWh.toUint64(),
+            curtailable: curtailable,
+            reservationPricePerGpuHour: terms.reservationPricePerGpuHour.toUint96(),
+            usagePricePerBusyGpuHour: terms.usagePricePerBusyGpuHour.toUint96(),
+            minDurationSeconds: uint256(terms.minDurationSeconds).toUint32(),
+            maxDurationSeconds: uint256(terms.maxDurationSeconds).toUint32()
+        });
+        if (curtailable) _checkCurtailment(curtailment);
+        AssetLeasing memory asset = _assets[assetId];
+        uint24 current = asset.currentTerms;
+        if (
+            current != 0 &&
+            keccak256(abi.encode(_terms[assetId][current], _curtailment[assetId][current])) ==
+                keccak256(abi.encode(stored, curtailment))
+        ) {
+            revert LeaseTermsUnchanged(assetId);
+        }
+        // Effects
+        uint24 version = asset.latestTerms + 1;
+        _terms[assetId][version] = stored;
+        if (curtailable) _curtailment[assetId][version] = curtailment;
+        asset.currentTerms = version;
+        asset.latestTerms = version;
+        _assets[assetId] = asset;
+        emit LeaseTermsSet(assetId, version, msg.sender, terms);
+        if (curtailable) emit CurtailmentTermsSet(assetId, version, curtailment);
+    }
+
+    /// @dev Reverts unless curtailment terms name a programme contract holding `PROGRAMME_ROLE` and
+    /// their discount and caps are within bounds.
+    function _checkCurtailment(CurtailmentTerms memory curtailment) private view {
+        if (!hasRole(PROGRAMME_ROLE, curtailment.programme)) revert ProgrammeNotAllowed(curtailment.programme);
+        if (
+            curtailment.reservationDiscountBps > SettlementMath.BPS ||
+            curtailment.maxEventsPerLease == 0 ||
+            curtailment.maxEventsPerLease > MAX_EVENTS_PER_LEASE ||
+            curtailment.maxEventSecondsPerLease == 0
+        ) {
+            revert InvalidCurtailmentTerms(
+                curtailment.reservationDiscountBps,
+                curtailment.maxEventsPerLease,
+                curtailment.maxEventSecondsPerLease
+            );
+        }
+    }
+
     // ---------------------------------------------------------------- internals: opening
 
     /// @dev Opens a lease; the caller runs the reentrancy and pause guards.
@@ -556,14 +616,39 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
             if (atStart.acceptedAt > billing.latestAcceptedAt) billing.latestAcceptedAt = atStart.acceptedAt;
         }
         billing.pointTime = atPoint.meter.timestamp;
+        uint256 curtailed;
+        uint16 discount;
+        if (terms.curtailable) (curtailed, discount) = _curtailed(lease, billing.start, atPoint.meter);
         billing.bill = SettlementMath.leaseBill(
             billing.start,
             atPoint.meter,
             lease.endTime - startTime,
             gpuCount,
             tdpWattsPerGpu,
-            terms
+            terms,
+            curtailed,
+            discount
         );
+    }
+
+    /// @dev A curtailable lease's curtailed available GPU-seconds up to the point (read from the
+    /// programme its terms version follows) and its reservation discount.
+    function _curtailed(
+        Lease storage lease,
+        Meter memory start,
+        Meter memory point
+    ) private view returns (uint256 curtailed, uint16 discount) {
+        CurtailmentTerms memory c = _curtailment[lease.assetId][lease.termsVersion];
+        curtailed = IDemandResponseProgramme(c.programme).curtailedGpuSeconds(
+            c,
+            lease.assetId,
+            lease.startTime,
+            lease.endTime,
+            point.timestamp,
+            start.availableGpuSeconds,
+            point.availableGpuSeconds
+        );
+        discount = c.reservationDiscountBps;
     }
 
     /// @dev Reverts unless every reading a billing used is past its dispute window and the billing point
@@ -757,10 +842,6 @@ contract SettlementEscrow is ISettlementEscrow, AccessControl, Pausable, Reentra
         if (reason != EndReason.None) revert LeaseAlreadyEnded(leaseId, reason);
         uint40 endTime = lease.endTime;
         if (!(block.timestamp < endTime)) revert LeaseExpired(leaseId, endTime);
-    }
-
-    function _sameTerms(StoredLeaseTerms memory a, StoredLeaseTerms memory b) private pure returns (bool) {
-        return keccak256(abi.encode(a)) == keccak256(abi.encode(b));
     }
 
     function _unpackTerms(StoredLeaseTerms storage stored) private view returns (LeaseTerms memory) {

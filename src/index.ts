@@ -28,6 +28,9 @@ export * from "./deployments";
 export * from "./eip712";
 export * from "./meterHistory";
 export * from "./units";
+// Demand response and energy (issue 17): the programme's rules and proofs, efficiency figures.
+export * from "./demandResponse";
+export * from "./energy";
 export {
   GpuAssetNFT__factory,
   IERC20Metadata__factory,

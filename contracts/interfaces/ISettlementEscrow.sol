@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { EndReason, Lease, LeaseBill, LeaseTerms } from "../types/EscrowTypes.sol";
+import { CurtailmentTerms, EndReason, Lease, LeaseBill, LeaseTerms } from "../types/EscrowTypes.sol";
 import { MeterBoundary } from "../types/OracleTypes.sol";
 
 /// @title ISettlementEscrow — stablecoin leases billed exactly from proven meters
@@ -22,6 +22,14 @@ import { MeterBoundary } from "../types/OracleTypes.sol";
 /// billable `disputeWindowSeconds` after the oracle accepted it; before that the lessee may `dispute`,
 /// which bills up to the readings it names into a held amount the arbiter splits.
 /// Per lease: deposited = charged + refunded + balance + disputed.
+///
+/// Curtailable terms (`setCurtailableLeaseTerms`, docs/energy.md): the lessee accepts the events of one
+/// demand-response programme (a contract holding `PROGRAMME_ROLE`) within caps per lease, for a
+/// reservation discount. The bill then charges the reservation only on the available GPU-seconds
+/// outside counted events (`IDemandResponseProgramme.curtailedGpuSeconds`, read from the programme: a
+/// pure function of the meters and the programme's recorded events), so it stays monotone and
+/// independent of who settles when; billing past the start of a counted event waits for the event's
+/// outcome to be recorded (`IDemandResponseProgramme.OutcomeNotRecorded`).
 interface ISettlementEscrow {
     // ---------------------------------------------------------------- errors
 
@@ -163,6 +171,19 @@ interface ISettlementEscrow {
     /// @param leaseId The lease.
     /// @param deadline When it ran out.
     error ArbiterTimeoutPassed(uint256 leaseId, uint64 deadline);
+    /// @notice Curtailable terms name a programme contract that does not hold `PROGRAMME_ROLE`.
+    /// @param programme The contract.
+    error ProgrammeNotAllowed(address programme);
+    /// @notice Curtailment terms out of bounds: discount above 10000 bps, a cap of 0 events or above
+    /// `MAX_EVENTS_PER_LEASE`, or a cap of 0 seconds.
+    /// @param reservationDiscountBps The discount.
+    /// @param maxEventsPerLease The event cap.
+    /// @param maxEventSecondsPerLease The time cap.
+    error InvalidCurtailmentTerms(
+        uint16 reservationDiscountBps,
+        uint8 maxEventsPerLease,
+        uint32 maxEventSecondsPerLease
+    );
     /// @notice The lessee's share exceeds the disputed amount.
     /// @param leaseId The lease.
     /// @param toLessee Given share.
@@ -181,6 +202,11 @@ interface ISettlementEscrow {
     /// @param caller The owner or operator who set them.
     /// @param terms The terms.
     event LeaseTermsSet(uint256 indexed assetId, uint24 indexed version, address indexed caller, LeaseTerms terms);
+    /// @notice Emitted when a terms version is published as curtailable (right after its `LeaseTermsSet`).
+    /// @param assetId The asset.
+    /// @param version The terms version.
+    /// @param terms The curtailment terms.
+    event CurtailmentTermsSet(uint256 indexed assetId, uint24 indexed version, CurtailmentTerms terms);
     /// @notice Emitted when an asset's terms are withdrawn: no new lease may open until new terms.
     /// @param assetId The asset.
     /// @param caller The owner or operator.
@@ -215,7 +241,13 @@ interface ISettlementEscrow {
     /// @param billedUntil The meter time the bill now reaches.
     /// @param bill The lease's whole bill up to `billedUntil`.
     /// @param charged The increase charged now: `bill.total` minus what was billed, capped at the balance.
-    event LeaseSettled(uint256 indexed leaseId, address indexed payee, uint64 billedUntil, LeaseBill bill, uint256 charged);
+    event LeaseSettled(
+        uint256 indexed leaseId,
+        address indexed payee,
+        uint64 billedUntil,
+        LeaseBill bill,
+        uint256 charged
+    );
     /// @notice Emitted when a lease ends before its end time (the NFT user right is cleared); `close`
     /// then bills it up to `endTime` and refunds the rest.
     /// @param leaseId The lease.
@@ -277,12 +309,44 @@ interface ISettlementEscrow {
     /// @notice Resumes new business. Pauser only.
     function unpause() external;
 
+    /// @notice Role held by the demand-response programme contracts that curtailable terms may follow
+    /// (granted and revoked by the admin; a revocation stops new curtailable terms naming the contract,
+    /// never the versions already published).
+    /// @return The role id.
+    function PROGRAMME_ROLE() external view returns (bytes32);
+
+    /// @notice The most demand-response events that may count in one lease (a curtailable lease's bill
+    /// reads each counted event once).
+    /// @return The maximum.
+    function MAX_EVENTS_PER_LEASE() external view returns (uint8);
+
     // ---------------------------------------------------------------- terms
 
     /// @notice Publishes new terms for an asset as a new version. NFT owner or approved operator only.
     /// @param assetId The asset.
     /// @param terms Allowlisted token, prices, duration bounds, SLA target, early-end flag.
     function setLeaseTerms(uint256 assetId, LeaseTerms calldata terms) external;
+
+    /// @notice Publishes new curtailable terms for an asset as a new version: the lessee accepts the
+    /// events of a demand-response programme (within the caps) for a reservation discount, and is not
+    /// billed the reservation of the time those events curtail. NFT owner or approved operator only.
+    /// @dev The programme contract must hold `PROGRAMME_ROLE`. A lease on the version can be billed
+    /// past the start of a counted event only once the asset's outcome for the event is recorded in
+    /// the programme (anyone proves it after the event: `IDemandResponseProgramme.proveReduction`).
+    /// @param assetId The asset.
+    /// @param terms As for `setLeaseTerms`.
+    /// @param curtailment The programme, the reservation discount and the caps per lease.
+    function setCurtailableLeaseTerms(
+        uint256 assetId,
+        LeaseTerms calldata terms,
+        CurtailmentTerms calldata curtailment
+    ) external;
+
+    /// @notice The curtailment terms of an asset's terms version (all zero when it is not curtailable).
+    /// @param assetId The asset.
+    /// @param version The version.
+    /// @return The curtailment terms.
+    function curtailmentTermsAt(uint256 assetId, uint24 version) external view returns (CurtailmentTerms memory);
 
     /// @notice Withdraws an asset's terms: no lease may open until new ones. Owner or operator only.
     /// @param assetId The asset.

@@ -46,6 +46,35 @@ library SettlementMath {
         uint16 tdpWattsPerGpu,
         StoredLeaseTerms memory terms
     ) internal pure returns (LeaseBill memory bill) {
+        return leaseBill(start, point, leaseSeconds, gpuCount, tdpWattsPerGpu, terms, 0, 0);
+    }
+
+    /// @notice The bill of a curtailable lease: as `leaseBill` above, with the reservation billed only on
+    /// the available GPU-seconds outside counted demand-response events, at a discounted price.
+    /// @dev reservationFee = (available − curtailed, at least 0) × price × (10000 − discount) ÷ 10000,
+    /// rounded down once. `curtailedGpuSeconds` (from `IDemandResponseProgramme.curtailedGpuSeconds`)
+    /// grows with the point exactly as the available meter does inside an event, so the reservable
+    /// GPU-seconds, and with them the bill, never decrease as the point grows. The SLA availability
+    /// still counts every available GPU-second: a curtailed GPU that stays healthy is available.
+    /// @param start The meter at the lease start.
+    /// @param point The meter at the billing point (its timestamp is the point).
+    /// @param leaseSeconds The lease's duration (end − start).
+    /// @param gpuCount GPUs in the asset.
+    /// @param tdpWattsPerGpu TDP per GPU, watts.
+    /// @param terms The lease's terms.
+    /// @param curtailedGpuSeconds Available GPU-seconds inside counted events up to the point.
+    /// @param reservationDiscountBps Discount on the reservation price, basis points (at most 10000).
+    /// @return bill The bill.
+    function leaseBill(
+        Meter memory start,
+        Meter memory point,
+        uint64 leaseSeconds,
+        uint16 gpuCount,
+        uint16 tdpWattsPerGpu,
+        StoredLeaseTerms memory terms,
+        uint256 curtailedGpuSeconds,
+        uint16 reservationDiscountBps
+    ) internal pure returns (LeaseBill memory bill) {
         if (!(point.timestamp > start.timestamp)) return bill;
         uint64 metered = point.timestamp - start.timestamp;
         bill.meteredSeconds = metered;
@@ -53,7 +82,9 @@ library SettlementMath {
         uint256 available = _clampedDelta(start.availableGpuSeconds, point.availableGpuSeconds, capacity);
         uint256 busy = _clampedDelta(start.busyGpuSeconds, point.busyGpuSeconds, available);
         uint256 energy = _clampedDelta(start.energyJ, point.energyJ, maxEnergyJ(gpuCount, tdpWattsPerGpu, metered));
-        bill.reservationFee = (available * terms.reservationPricePerGpuHour) / SECONDS_PER_HOUR;
+        uint256 reservable = available > curtailedGpuSeconds ? available - curtailedGpuSeconds : 0;
+        bill.reservationFee =
+            (reservable * terms.reservationPricePerGpuHour * (BPS - reservationDiscountBps)) / (SECONDS_PER_HOUR * BPS);
         bill.usageFee = (busy * terms.usagePricePerBusyGpuHour) / SECONDS_PER_HOUR;
         bill.energyFee = (energy * terms.energyPricePerKWh) / JOULES_PER_KWH;
         bill.availabilityBps = availabilityBps(available, gpuCount, leaseSeconds);
@@ -68,7 +99,11 @@ library SettlementMath {
     /// @param gpuCount GPUs in the asset.
     /// @param seconds_ The period.
     /// @return Availability in basis points.
-    function availabilityBps(uint256 availableGpuSeconds, uint16 gpuCount, uint256 seconds_) internal pure returns (uint16) {
+    function availabilityBps(
+        uint256 availableGpuSeconds,
+        uint16 gpuCount,
+        uint256 seconds_
+    ) internal pure returns (uint16) {
         uint256 capacity = uint256(gpuCount) * seconds_;
         if (capacity == 0) return 0;
         uint256 bps = (availableGpuSeconds * BPS) / capacity;

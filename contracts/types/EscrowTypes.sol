@@ -23,6 +23,25 @@ struct LeaseTerms {
     bool earlyEndAllowed;
 }
 
+/// @notice What a curtailable terms version adds: the lessee accepts the events of one demand-response
+/// programme in exchange for a lower reservation price, within caps per lease. Stored as given, in one
+/// slot, with the version.
+/// @dev During each counted event the asset's reservation is not billed
+/// (`IDemandResponseProgramme.curtailedGpuSeconds`).
+struct CurtailmentTerms {
+    /// The demand-response programme contract (it must hold the escrow's `PROGRAMME_ROLE` when the terms
+    /// are published; the version keeps it even if the role is revoked later).
+    address programme;
+    /// The programme, in that contract, whose events curtail the asset.
+    uint32 programmeId;
+    /// Discount on the reservation price for the whole lease, basis points (at most 10000).
+    uint16 reservationDiscountBps;
+    /// The most events that count in one lease (1 to `MAX_EVENTS_PER_LEASE`).
+    uint8 maxEventsPerLease;
+    /// The most event time that counts in one lease, seconds (each counted event's whole duration; > 0).
+    uint32 maxEventSecondsPerLease;
+}
+
 /// @notice Why a lease ended. `None` while it runs (and for an expired lease not yet closed).
 enum EndReason {
     None,
@@ -37,13 +56,15 @@ enum EndReason {
 }
 
 /// @notice Lease terms as the escrow stores them: one immutable snapshot per (asset, version), in two
-/// slots (durations fit 32 bits: 136 years; the energy price 72 bits).
+/// slots (durations fit 32 bits: 136 years; the energy price 64 bits: 1.8e13 USDC per kWh). A
+/// curtailable version keeps its `StoredCurtailmentTerms` in a third slot, read only when `curtailable`.
 struct StoredLeaseTerms {
     // slot 0
     address token;
     uint16 slaAvailabilityBps;
     bool earlyEndAllowed;
-    uint72 energyPricePerKWh;
+    uint64 energyPricePerKWh;
+    bool curtailable;
     // slot 1
     uint96 reservationPricePerGpuHour;
     uint96 usagePricePerBusyGpuHour;

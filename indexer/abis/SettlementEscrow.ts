@@ -199,6 +199,27 @@ export const SettlementEscrowAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint16",
+        "name": "reservationDiscountBps",
+        "type": "uint16"
+      },
+      {
+        "internalType": "uint8",
+        "name": "maxEventsPerLease",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint32",
+        "name": "maxEventSecondsPerLease",
+        "type": "uint32"
+      }
+    ],
+    "name": "InvalidCurtailmentTerms",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint64",
         "name": "minDurationSeconds",
         "type": "uint64"
@@ -492,6 +513,17 @@ export const SettlementEscrowAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "programme",
+        "type": "address"
+      }
+    ],
+    "name": "ProgrammeNotAllowed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "leaseId",
         "type": "uint256"
@@ -642,6 +674,58 @@ export const SettlementEscrowAbi = [
     "inputs": [],
     "name": "ZeroDuration",
     "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint24",
+        "name": "version",
+        "type": "uint24"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "programme",
+            "type": "address"
+          },
+          {
+            "internalType": "uint32",
+            "name": "programmeId",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint16",
+            "name": "reservationDiscountBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxEventsPerLease",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxEventSecondsPerLease",
+            "type": "uint32"
+          }
+        ],
+        "indexed": false,
+        "internalType": "struct CurtailmentTerms",
+        "name": "terms",
+        "type": "tuple"
+      }
+    ],
+    "name": "CurtailmentTermsSet",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -1217,6 +1301,19 @@ export const SettlementEscrowAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_EVENTS_PER_LEASE",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MIXED_TOKENS",
     "outputs": [
       {
@@ -1231,6 +1328,19 @@ export const SettlementEscrowAbi = [
   {
     "inputs": [],
     "name": "PAUSER_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "PROGRAMME_ROLE",
     "outputs": [
       {
         "internalType": "bytes32",
@@ -1503,6 +1613,57 @@ export const SettlementEscrowAbi = [
         "internalType": "uint24",
         "name": "",
         "type": "uint24"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint24",
+        "name": "version",
+        "type": "uint24"
+      }
+    ],
+    "name": "curtailmentTermsAt",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "programme",
+            "type": "address"
+          },
+          {
+            "internalType": "uint32",
+            "name": "programmeId",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint16",
+            "name": "reservationDiscountBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxEventsPerLease",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxEventSecondsPerLease",
+            "type": "uint32"
+          }
+        ],
+        "internalType": "struct CurtailmentTerms",
+        "name": "",
+        "type": "tuple"
       }
     ],
     "stateMutability": "view",
@@ -2493,6 +2654,98 @@ export const SettlementEscrowAbi = [
       }
     ],
     "name": "revokeRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "assetId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "reservationPricePerGpuHour",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "usagePricePerBusyGpuHour",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "energyPricePerKWh",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint64",
+            "name": "minDurationSeconds",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxDurationSeconds",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "slaAvailabilityBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "bool",
+            "name": "earlyEndAllowed",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct LeaseTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "programme",
+            "type": "address"
+          },
+          {
+            "internalType": "uint32",
+            "name": "programmeId",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint16",
+            "name": "reservationDiscountBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxEventsPerLease",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxEventSecondsPerLease",
+            "type": "uint32"
+          }
+        ],
+        "internalType": "struct CurtailmentTerms",
+        "name": "curtailment",
+        "type": "tuple"
+      }
+    ],
+    "name": "setCurtailableLeaseTerms",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

@@ -63,7 +63,21 @@ export function slaCredit(gross: bigint, availability: bigint, targetBps: bigint
   return gross - (gross * availability) / targetBps;
 }
 
-/** `SettlementMath.leaseBill`: the bill from `start` (the meter at the lease start) to `point`. */
+/**
+ * What a curtailable lease's bill also depends on: the available GPU-seconds inside counted
+ * demand-response events up to the point (`IDemandResponseProgramme.curtailedGpuSeconds`, previewed by
+ * `previewCurtailedGpuSeconds` of `src/demandResponse.ts`) and the reservation discount (bps).
+ */
+export interface Curtailment {
+  curtailedGpuSeconds: bigint;
+  reservationDiscountBps: bigint;
+}
+
+/**
+ * `SettlementMath.leaseBill`: the bill from `start` (the meter at the lease start) to `point`; with
+ * `curtailment`, the curtailable form (reservation only on the available GPU-seconds outside counted
+ * events, at the discounted price).
+ */
 export function leaseBill(
   start: MeterValues,
   point: MeterValues,
@@ -71,6 +85,7 @@ export function leaseBill(
   gpuCount: bigint,
   tdpWattsPerGpu: bigint,
   terms: BillingTerms,
+  curtailment: Curtailment = { curtailedGpuSeconds: 0n, reservationDiscountBps: 0n },
 ): LeaseBill {
   const zero: LeaseBill = {
     meteredSeconds: 0n,
@@ -86,7 +101,10 @@ export function leaseBill(
   const available = clampedDelta(start.availableGpuSeconds, point.availableGpuSeconds, gpuCount * metered);
   const busy = clampedDelta(start.busyGpuSeconds, point.busyGpuSeconds, available);
   const energy = clampedDelta(start.energyJ, point.energyJ, maxEnergyJ(gpuCount, tdpWattsPerGpu, metered));
-  const reservationFee = (available * terms.reservationPricePerGpuHour) / SECONDS_PER_HOUR;
+  const reservable = available > curtailment.curtailedGpuSeconds ? available - curtailment.curtailedGpuSeconds : 0n;
+  const reservationFee =
+    (reservable * terms.reservationPricePerGpuHour * (BPS - curtailment.reservationDiscountBps)) /
+    (SECONDS_PER_HOUR * BPS);
   const usageFee = (busy * terms.usagePricePerBusyGpuHour) / SECONDS_PER_HOUR;
   const energyFee = (energy * terms.energyPricePerKWh) / JOULES_PER_KWH;
   const availability = availabilityBps(available, gpuCount, leaseSeconds);

@@ -259,7 +259,7 @@ describe("SettlementEscrow", function () {
       const cases: [Partial<Record<string, unknown>>, number, bigint][] = [
         [{ reservationPricePerGpuHour: 2n ** 96n }, 96, 2n ** 96n],
         [{ usagePricePerBusyGpuHour: 2n ** 96n }, 96, 2n ** 96n],
-        [{ energyPricePerKWh: 2n ** 72n }, 72, 2n ** 72n],
+        [{ energyPricePerKWh: 2n ** 64n }, 64, 2n ** 64n],
         [{ minDurationSeconds: 2n ** 32n, maxDurationSeconds: 2n ** 32n }, 32, 2n ** 32n],
         [{ maxDurationSeconds: 2n ** 32n }, 32, 2n ** 32n],
       ];
@@ -273,7 +273,7 @@ describe("SettlementEscrow", function () {
         assetId,
         termsFor(token, {
           reservationPricePerGpuHour: 2n ** 96n - 1n,
-          energyPricePerKWh: 2n ** 72n - 1n,
+          energyPricePerKWh: 2n ** 64n - 1n,
           maxDurationSeconds: 2n ** 32n - 1n,
         }),
       );

@@ -17,7 +17,6 @@ const HOUR = 3600n;
 const BPS = 10_000n;
 const U48 = 2n ** 48n - 1n;
 const U64 = 2n ** 64n - 1n;
-const U72 = 2n ** 72n - 1n;
 const U96 = 2n ** 96n - 1n;
 const USDC = 1_000_000n;
 
@@ -28,6 +27,7 @@ function stored(t: Partial<BillTerms> = {}) {
     slaAvailabilityBps: t.slaAvailabilityBps ?? 0n,
     earlyEndAllowed: false,
     energyPricePerKWh: t.energyPricePerKWh ?? 0n,
+    curtailable: false,
     reservationPricePerGpuHour: t.reservationPricePerGpuHour ?? 2n * USDC,
     usagePricePerBusyGpuHour: t.usagePricePerBusyGpuHour ?? 1n * USDC,
     minDurationSeconds: 1n,
@@ -204,7 +204,7 @@ describe("SettlementMath", function () {
       const t = stored({
         reservationPricePerGpuHour: U96,
         usagePricePerBusyGpuHour: U96,
-        energyPricePerKWh: U72,
+        energyPricePerKWh: U64,
         slaAvailabilityBps: 10_000n,
       });
       await billed(meter(0n, 0n, 0n, 0n), meter(U64, U48, U48, U64), U64, 65_535n, 65_535n, t);

@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   DAY,
   DISPUTE_WINDOW,
@@ -64,6 +64,17 @@ async function fixture() {
 }
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
+
+/**
+ * The fixture with `t0` taken after the snapshot is restored: block times keep following the wall clock
+ * after a restore (the restored latest block does not show it until a block is mined), so a `t0` cached
+ * with the snapshot can already be in the past in a long run.
+ */
+async function freshFixture(): Promise<Fixture> {
+  const f = await loadFixture(fixture);
+  await mine(); // the first block after a restore is where the clock has moved to
+  return { ...f, t0: BigInt(await time.latest()) + 100n };
+}
 
 /** A reading schedule: at each time, the fraction (bps) of the elapsed capacity available and busy. */
 interface Step {
@@ -141,7 +152,7 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
   describe("1. cadence independence", function () {
     for (const seed of [1, 2, 3, 4]) {
       it(`charges the same bill to the unit whoever settles, however often and late (random case ${seed})`, async function () {
-        const f = await loadFixture(fixture);
+        const f = await freshFixture();
         const next = rng(seed);
         const start = f.t0 + BigInt(next(60, 3000));
         const duration = BigInt(next(1, 3)) * DAY + BigInt(next(0, 7200));
@@ -187,7 +198,7 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
 
   describe("2. no double billing", function () {
     it("bills an idle day and the busy day after it only for their own meters, in whatever order they close", async function () {
-      const f = await loadFixture(fixture);
+      const f = await freshFixture();
       const { escrow, lessee, other, rig, assetId, keeper } = f;
       await rig.postUse(assetId, f.t0, GPUS, 10_000n, 0n);
       const startA = f.t0 + 600n;
@@ -222,7 +233,7 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
 
   describe("3. late close", function () {
     it("gives the same bill a month late as right after the first reading past the end", async function () {
-      const f = await loadFixture(fixture);
+      const f = await freshFixture();
       const { escrow, lessee, rig, assetId, keeper, other } = f;
       await rig.postUse(assetId, f.t0, GPUS, 10_000n, 0n);
       const start = f.t0 + 60n;
@@ -249,7 +260,7 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
 
   describe("4. pause", function () {
     it("bills a lease that ends (early) and closes while the escrow is paused exactly as without the pause", async function () {
-      const f = await loadFixture(fixture);
+      const f = await freshFixture();
       const { escrow, lessee, rig, assetId } = f;
       await rig.postUse(assetId, f.t0, GPUS, 10_000n, 0n);
       const start = f.t0 + 30n;
@@ -277,7 +288,7 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
 
   describe("5. isolation", function () {
     it("settles a lease from a batch whose reading of another asset is physically impossible", async function () {
-      const f = await loadFixture(fixture);
+      const f = await freshFixture();
       const { escrow, lessee, rig, assetId, keeper, other, nft, provider } = f;
       await nft.mint(provider.address, {
         gpuModel: "NVIDIA L4",

@@ -327,6 +327,41 @@ export const RESTRICTED: Record<string, RestrictedEntry> = {
     args: (ctx) => [ctx.values.noteHolder, attacker(ctx), ctx.values.creditLoanId, "0x"],
     errorArgs: (ctx) => [attacker(ctx), ctx.values.creditLoanId],
   },
+
+  // ---- DemandResponseProgramme (programme 1: the admin is its sponsor; asset 1 enrolled)
+  "DemandResponseProgramme.createProgramme": { who: "a sponsor", role: "SPONSOR_ROLE" },
+  "DemandResponseProgramme.enroll": { who: "a sponsor (of its own programme)", role: "SPONSOR_ROLE" },
+  "DemandResponseProgramme.announce": { who: "a sponsor (of its own programme)", role: "SPONSOR_ROLE" },
+  "DemandResponseProgramme.withdrawFunds": {
+    who: "the programme's sponsor",
+    error: "NotSponsor",
+    args: (ctx) => [1, 1n, attacker(ctx)],
+    errorArgs: (ctx) => [1, attacker(ctx)],
+  },
+  "DemandResponseProgramme.removeMember": {
+    who: "the programme's sponsor",
+    error: "NotSponsor",
+    args: (ctx) => [1, assetId(ctx)],
+    errorArgs: (ctx) => [1, attacker(ctx)],
+  },
+  "DemandResponseProgramme.cancel": {
+    who: "the programme's sponsor",
+    error: "NotSponsor",
+    args: () => [1, 1],
+    errorArgs: (ctx) => [1, attacker(ctx)],
+  },
+  "DemandResponseProgramme.setLesseeShare": {
+    who: "the asset's owner or its approved operator",
+    error: "NotAssetOperator",
+    args: (ctx) => [1, assetId(ctx), 1],
+    errorArgs: (ctx) => [assetId(ctx), attacker(ctx)],
+  },
+  "SettlementEscrow.setCurtailableLeaseTerms": {
+    who: "the asset's owner or its approved operator",
+    error: "NotAssetOperator",
+    args: (ctx) => [assetId(ctx), { energyPricePerKWh: 0n, ...(ctx.values.terms as object) }, ctx.values.curtailment],
+    errorArgs: (ctx) => [assetId(ctx), attacker(ctx)],
+  },
 };
 
 export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {
@@ -360,6 +395,29 @@ export const PERMISSIONLESS: Record<string, PermissionlessEntry> = {
   },
   "CreditFacility.repay": { reason: "pays the caller's own tokens toward the loan's debt; only the borrower gains" },
   "LoanNote.setApprovalForAll": { reason: "sets approvals over the caller's own notes only (ERC-721)" },
+
+  "DemandResponseProgramme.deposit": {
+    reason: "adds the caller's own tokens to a programme's deposit; only its sponsor withdraws the unreserved part",
+  },
+  "DemandResponseProgramme.checkIn": {
+    reason:
+      "records the asset's current NFT user during a running event; the first check-in stands and the share is the owner's",
+  },
+  "DemandResponseProgramme.proveReduction": {
+    reason:
+      "records an outcome computed from Merkle-proven, quorum-signed meters at fixed boundaries; the caller chooses nothing",
+  },
+  "DemandResponseProgramme.proveReductions": { reason: "proveReduction for several assets of one event" },
+  "DemandResponseProgramme.claimOwnerCredit": {
+    reason:
+      "pays an owed credit's owner part to the NFT's owner (back to the sponsor for a burned asset); the caller gains nothing",
+  },
+  "DemandResponseProgramme.claimLesseeCredit": {
+    reason: "pays an owed credit's lessee part to the lessee that checked in; the caller gains nothing",
+  },
+  "DemandResponseProgramme.release": {
+    reason: "returns an expired event's unclaimed reservation to its sponsor's unreserved funds",
+  },
 
   "RevenueSplitVault.approve": { reason: "sets the caller's own allowance (ERC-20)" },
   "RevenueSplitVault.harvest": {

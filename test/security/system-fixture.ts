@@ -121,6 +121,24 @@ export async function systemFixture(): Promise<AccessContext> {
       values.vaultTerms = { ...terms };
     }
 
+    if (exists("DemandResponseProgramme")) {
+      // Programme 1, sponsored by the admin, in the lease token, with asset 1 enrolled.
+      const programme = await deploy("DemandResponseProgramme", admin.address, await oracle.getAddress());
+      contracts.DemandResponseProgramme = programme;
+      for (const role of ["SPONSOR_ROLE", "PAUSER_ROLE"])
+        await programme.grantRole(await programme[role](), admin.address);
+      await escrow.grantRole(await escrow.PROGRAMME_ROLE(), await programme.getAddress());
+      await programme.createProgramme(await usdc.getAddress());
+      await programme.enroll(1, 1n);
+      values.curtailment = {
+        programme: await programme.getAddress(),
+        programmeId: 1,
+        reservationDiscountBps: 1_000,
+        maxEventsPerLease: 2,
+        maxEventSecondsPerLease: 4 * 3600,
+      };
+    }
+
     if (await artifacts.artifactExists("CreditFacility")) {
       // Loan 1: asset 4 pledged by the holder, funded by the admin (the note's holder); loan 2: asset 5,
       // pledged and not funded.
