@@ -9,6 +9,7 @@ import "hardhat-deploy";
 import "./tasks/demo";
 import "./tasks/deploy";
 import "./tasks/abi";
+import "./tasks/system";
 import {
   PUBLIC_NETWORKS,
   publicNetworkSetup,

@@ -22,6 +22,8 @@ func.dependencies = [
   "UsageOracle",
   "SettlementEscrow",
   "RevenueSplitVaultFactory",
+  "CreditFacility",
+  "DemandResponseProgramme",
   "wiring",
 ];
 func.skip = async () => isDryRun();

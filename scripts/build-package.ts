@@ -25,6 +25,9 @@ const ABIS: Record<string, string> = {
   SettlementEscrow: "contracts/SettlementEscrow.sol/SettlementEscrow.json",
   RevenueSplitVaultFactory: "contracts/RevenueSplitVaultFactory.sol/RevenueSplitVaultFactory.json",
   RevenueSplitVault: "contracts/RevenueSplitVault.sol/RevenueSplitVault.json",
+  CreditFacility: "contracts/credit/CreditFacility.sol/CreditFacility.json",
+  LoanNote: "contracts/credit/LoanNote.sol/LoanNote.json",
+  DemandResponseProgramme: "contracts/DemandResponseProgramme.sol/DemandResponseProgramme.json",
   IERC20Metadata: "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol/IERC20Metadata.json",
 };
 

@@ -20,8 +20,13 @@ export const SYSTEM_CONTRACTS = [
   "Stablecoin",
 ] as const;
 export type SystemContractName = (typeof SYSTEM_CONTRACTS)[number];
+/**
+ * Contracts added to the system later (credit, demand response): recorded by every deploy since,
+ * absent from the records of systems deployed before them.
+ */
+export const OPTIONAL_CONTRACTS = ["CreditFacility", "DemandResponseProgramme"] as const;
 /** Every record name a system's folder may hold (the dev stablecoin has its own record). */
-export const RECORD_NAMES: readonly string[] = [...SYSTEM_CONTRACTS, "MockUSDC"];
+export const RECORD_NAMES: readonly string[] = [...SYSTEM_CONTRACTS, ...OPTIONAL_CONTRACTS, "MockUSDC"];
 
 /** One recorded deployment: the parts an integrator uses. */
 export interface DeploymentRecord {
@@ -116,6 +121,8 @@ export function systemAddresses(
     escrow: records.SettlementEscrow.address,
     vaultFactory: records.RevenueSplitVaultFactory.address,
     stablecoin: records.Stablecoin.address,
+    ...(records.CreditFacility ? { creditFacility: records.CreditFacility.address } : {}),
+    ...(records.DemandResponseProgramme ? { demandResponse: records.DemandResponseProgramme.address } : {}),
   };
 }
 

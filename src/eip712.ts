@@ -152,7 +152,8 @@ export function packReading(reading: Reading): string {
 /** Unpacks 28 bytes (hex or bytes) into a reading. */
 export function unpackReading(packed: string | Uint8Array): Reading {
   const bytes = typeof packed === "string" ? getBytes(packed) : packed;
-  if (bytes.length !== READING_BYTES) throw new RangeError(`a packed reading is ${READING_BYTES} bytes, got ${bytes.length}`);
+  if (bytes.length !== READING_BYTES)
+    throw new RangeError(`a packed reading is ${READING_BYTES} bytes, got ${bytes.length}`);
   let offset = 0;
   const take = (n: number) => {
     let v = 0n;
@@ -219,7 +220,8 @@ export function readingsRoot(readings: readonly Reading[]): string {
 
 /** The sibling path of reading `index`, from its level upwards (a carried node has no sibling). */
 export function readingPath(levels: readonly string[][], index: number): string[] {
-  if (index < 0 || index >= levels[0].length) throw new RangeError(`no reading ${index} in a batch of ${levels[0].length}`);
+  if (index < 0 || index >= levels[0].length)
+    throw new RangeError(`no reading ${index} in a batch of ${levels[0].length}`);
   const path: string[] = [];
   let i = index;
   for (let level = 0; level < levels.length - 1; level++) {
@@ -314,7 +316,12 @@ export function batchDigest(domain: TypedDataDomain, batch: UsageBatch | BatchHe
 }
 
 /** The word the oracle stores per batch: keccak256(abi.encode(root, timestamp, acceptedAt, configVersion)). */
-export function batchCommitment(readingsRoot_: string, timestamp: bigint, acceptedAt: bigint, configVersion: bigint): string {
+export function batchCommitment(
+  readingsRoot_: string,
+  timestamp: bigint,
+  acceptedAt: bigint,
+  configVersion: bigint,
+): string {
   return keccak256(
     AbiCoder.defaultAbiCoder().encode(
       ["bytes32", "uint64", "uint64", "uint64"],
@@ -345,7 +352,11 @@ export function signBatchWithKey(key: SigningKey, domain: TypedDataDomain, batch
 }
 
 /** The address that signed a batch (or header) with `signature` (no check that it is a current signer). */
-export function recoverBatchSigner(domain: TypedDataDomain, batch: UsageBatch | BatchHeader, signature: string): string {
+export function recoverBatchSigner(
+  domain: TypedDataDomain,
+  batch: UsageBatch | BatchHeader,
+  signature: string,
+): string {
   return recoverAddress(batchDigest(domain, batch), Signature.from(signature));
 }
 
@@ -359,5 +370,11 @@ export function concatSignatures(signatures: readonly string[]): string {
 
 /** `submit`'s arguments: `[configVersion, batchIndex, timestamp, readings, signatures]`. */
 export function submitArgs(batch: UsageBatch, signatures: readonly string[]): [bigint, bigint, bigint, string, string] {
-  return [batch.configVersion, batch.batchIndex, batch.timestamp, encodeReadings(batch.readings), concatSignatures(signatures)];
+  return [
+    batch.configVersion,
+    batch.batchIndex,
+    batch.timestamp,
+    encodeReadings(batch.readings),
+    concatSignatures(signatures),
+  ];
 }

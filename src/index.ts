@@ -12,12 +12,16 @@ import { UsageOracle__factory } from "../typechain-types/factories/contracts/Usa
 import { SettlementEscrow__factory } from "../typechain-types/factories/contracts/SettlementEscrow__factory";
 import { RevenueSplitVaultFactory__factory } from "../typechain-types/factories/contracts/RevenueSplitVaultFactory__factory";
 import { RevenueSplitVault__factory } from "../typechain-types/factories/contracts/RevenueSplitVault__factory";
+import { CreditFacility__factory } from "../typechain-types/factories/contracts/credit/CreditFacility__factory";
+import { DemandResponseProgramme__factory } from "../typechain-types/factories/contracts/DemandResponseProgramme__factory";
 import { IERC20Metadata__factory } from "../typechain-types/factories/@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata__factory";
 import type { GpuAssetNFT } from "../typechain-types/contracts/GpuAssetNFT";
 import type { UsageOracle } from "../typechain-types/contracts/UsageOracle";
 import type { SettlementEscrow } from "../typechain-types/contracts/SettlementEscrow";
 import type { RevenueSplitVaultFactory } from "../typechain-types/contracts/RevenueSplitVaultFactory";
 import type { RevenueSplitVault } from "../typechain-types/contracts/RevenueSplitVault";
+import type { CreditFacility } from "../typechain-types/contracts/credit/CreditFacility";
+import type { DemandResponseProgramme } from "../typechain-types/contracts/DemandResponseProgramme";
 import type { IERC20Metadata } from "../typechain-types/@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata";
 import { assertChain, type Address, type SystemAddresses } from "./core";
 import { packagedDeploymentsDir, systemAddresses } from "./deployments";
@@ -27,11 +31,15 @@ export * from "./deployments";
 // The shared modules (owned with the oracle): EIP-712 domain, types, signing; units and conversions.
 export * from "./eip712";
 export * from "./meterHistory";
+// Lease helpers: open with approve or permit, proofs from chain data, charge preview, settle or close.
+export * from "./leases";
 export * from "./units";
 // Demand response and energy (issue 17): the programme's rules and proofs, efficiency figures.
 export * from "./demandResponse";
 export * from "./energy";
 export {
+  CreditFacility__factory,
+  DemandResponseProgramme__factory,
   GpuAssetNFT__factory,
   IERC20Metadata__factory,
   RevenueSplitVaultFactory__factory,
@@ -39,7 +47,16 @@ export {
   SettlementEscrow__factory,
   UsageOracle__factory,
 };
-export type { GpuAssetNFT, IERC20Metadata, RevenueSplitVault, RevenueSplitVaultFactory, SettlementEscrow, UsageOracle };
+export type {
+  CreditFacility,
+  DemandResponseProgramme,
+  GpuAssetNFT,
+  IERC20Metadata,
+  RevenueSplitVault,
+  RevenueSplitVaultFactory,
+  SettlementEscrow,
+  UsageOracle,
+};
 export type { TypedContractEventPayload, TypedListener } from "../typechain-types/common";
 
 /** A deployed system, connected. */
@@ -54,6 +71,10 @@ export interface ComputeRwa {
   stablecoin: IERC20Metadata;
   /** A revenue-split vault (one per asset, created by `vaultFactory.createVault`). */
   vault: (address: Address) => RevenueSplitVault;
+  /** Loans against pledged assets (docs/credit.md); absent from records deployed before it. */
+  creditFacility?: CreditFacility;
+  /** Grid demand-response programmes (docs/energy.md); absent from records deployed before it. */
+  demandResponse?: DemandResponseProgramme;
 }
 
 export interface ConnectOptions {
@@ -93,5 +114,11 @@ export async function connect(runner: ContractRunner, options: ConnectOptions = 
     vaultFactory: RevenueSplitVaultFactory__factory.connect(addresses.vaultFactory, runner),
     stablecoin: IERC20Metadata__factory.connect(addresses.stablecoin, runner),
     vault: (address: Address) => RevenueSplitVault__factory.connect(address, runner),
+    ...(addresses.creditFacility
+      ? { creditFacility: CreditFacility__factory.connect(addresses.creditFacility, runner) }
+      : {}),
+    ...(addresses.demandResponse
+      ? { demandResponse: DemandResponseProgramme__factory.connect(addresses.demandResponse, runner) }
+      : {}),
   };
 }

@@ -176,7 +176,9 @@ export class MeterHistory {
     if (!later) return undefined;
     const earlier = later.meter.timestamp > time ? this.linked(later) : undefined;
     if (later.meter.timestamp > time && later.reading.previousBatch !== 0n && !earlier) {
-      throw new Error(`asset ${assetId}: batch ${later.batch.batchIndex} links to unknown batch ${later.reading.previousBatch}`);
+      throw new Error(
+        `asset ${assetId}: batch ${later.batch.batchIndex} links to unknown batch ${later.reading.previousBatch}`,
+      );
     }
     return {
       boundary: { earlier: earlier ? this.proof(earlier) : ABSENT_PROOF, later: this.proof(later) },
@@ -273,7 +275,11 @@ export interface LeaseProofs {
  * before it are used; without it (a `dispute`), any reading. Undefined when nothing can be billed
  * beyond what the lease already billed.
  */
-export function leaseProofs(history: MeterHistory, lease: LeaseForProofs, billableBy?: bigint): LeaseProofs | undefined {
+export function leaseProofs(
+  history: MeterHistory,
+  lease: LeaseForProofs,
+  billableBy?: bigint,
+): LeaseProofs | undefined {
   const usable = (readings: HistoryReading[]) =>
     billableBy === undefined || readings.every((r) => r.batch.acceptedAt <= billableBy);
   let start: MeterBoundary = ABSENT_BOUNDARY;
@@ -299,7 +305,13 @@ export function leaseProofs(history: MeterHistory, lease: LeaseForProofs, billab
   const last = inside[inside.length - 1];
   if (!last) return undefined;
   note([last]);
-  return { start, point: history.single(last), pointTime: last.meter.timestamp, final: false, billableAt: latestAccepted };
+  return {
+    start,
+    point: history.single(last),
+    pointTime: last.meter.timestamp,
+    final: false,
+    billableAt: latestAccepted,
+  };
 }
 
 /** The `BatchAccepted` event and `submit` function, as the oracle declares them. */
@@ -397,7 +409,9 @@ async function submitOf(provider: Provider, oracle: string, txHash: string, batc
   }
   const raw = provider as unknown as Partial<RawRpc>;
   if (typeof raw.send !== "function") {
-    throw new Error(`batch ${batchIndex} was submitted through a contract (tx ${txHash}); a JSON-RPC provider with debug_traceTransaction is needed`);
+    throw new Error(
+      `batch ${batchIndex} was submitted through a contract (tx ${txHash}); a JSON-RPC provider with debug_traceTransaction is needed`,
+    );
   }
   const trace = (await raw.send("debug_traceTransaction", [txHash, { tracer: "callTracer" }])) as CallFrame;
   const call = submitsIn(trace, oracle).find((c) => c.batchIndex === batchIndex);

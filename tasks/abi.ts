@@ -21,6 +21,9 @@ export const ABI_MODULES: Record<string, string> = {
   settlementEscrowAbi: "contracts/SettlementEscrow.sol:SettlementEscrow",
   revenueSplitVaultFactoryAbi: "contracts/RevenueSplitVaultFactory.sol:RevenueSplitVaultFactory",
   revenueSplitVaultAbi: "contracts/RevenueSplitVault.sol:RevenueSplitVault",
+  creditFacilityAbi: "contracts/credit/CreditFacility.sol:CreditFacility",
+  loanNoteAbi: "contracts/credit/LoanNote.sol:LoanNote",
+  demandResponseProgrammeAbi: "contracts/DemandResponseProgramme.sol:DemandResponseProgramme",
   erc20MetadataAbi: "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol:IERC20Metadata",
   erc20PermitAbi: "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol:IERC20Permit",
 };

@@ -35,7 +35,8 @@ async function deployWithTerms() {
       energyJ: counters.energyJ + GPUS * elapsed * 500n,
     };
     const values = new Map<bigint, Values>([[core.assetId, counters]]);
-    for (let id = 2; id <= BATCH_READINGS; id++) values.set(BigInt(id), { ...counters, energyJ: counters.energyJ + BigInt(id) });
+    for (let id = 2; id <= BATCH_READINGS; id++)
+      values.set(BigInt(id), { ...counters, energyJ: counters.energyJ + BigInt(id) });
     await core.rig.post(timestamp, values);
   };
   const t0 = BigInt(await time.latest()) + 60n;

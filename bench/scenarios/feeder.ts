@@ -121,8 +121,15 @@ async function soloFeeder(chain: ChainPort, key: Wallet, chainId: bigint, clock:
 async function throughputRound(): Promise<number> {
   const key = new Wallet("0x" + "11".repeat(32));
   const clock = { t: 1_750_000_000_000 };
-  const infos = new Map(ASSET_MAP.map((a) => [a.assetId, { gpuCount: GPUS_PER_ASSET, tdpWattsPerGpu: TDP, status: 0 }]));
-  const domain = { name: "ComputeRWA UsageOracle", version: "1", chainId: 31337n, verifyingContract: getAddress("0x" + "0b".repeat(20)) };
+  const infos = new Map(
+    ASSET_MAP.map((a) => [a.assetId, { gpuCount: GPUS_PER_ASSET, tdpWattsPerGpu: TDP, status: 0 }]),
+  );
+  const domain = {
+    name: "ComputeRWA UsageOracle",
+    version: "1",
+    chainId: 31337n,
+    verifyingContract: getAddress("0x" + "0b".repeat(20)),
+  };
   const oracle = new MemoryOracleV2([key.address], 1, infos, domain, () => clock.t);
   const controller = await soloFeeder(oracle.port(key.address), key, 31337n, clock);
   // The baseline round is set-up, not measured.
@@ -167,7 +174,14 @@ export const scenarios: BenchScenario[] = [
       const [admin] = await ethers.getSigners();
       const key = Wallet.fromPhrase("test test test test test test test test test test test junk", ethers.provider);
       const nft = await new GpuAssetNFT__factory(admin).deploy(admin.address);
-      const oracle = await new UsageOracle__factory(admin).deploy(admin.address, await nft.getAddress(), [key.address], 1, 300, 1_000);
+      const oracle = await new UsageOracle__factory(admin).deploy(
+        admin.address,
+        await nft.getAddress(),
+        [key.address],
+        1,
+        300,
+        1_000,
+      );
       await nft.grantRole(await nft.REGISTRAR_ROLE(), admin.address);
       for (let i = 1; i <= ASSETS; i++) {
         await nft.mint(admin.address, {

@@ -281,10 +281,7 @@ interface IUsageOracle {
         uint64 endLimit,
         MeterBoundary calldata start,
         MeterBoundary calldata point
-    )
-        external
-        view
-        returns (MeterAt memory atStart, MeterAt memory atPoint, uint16 gpuCount, uint16 tdpWattsPerGpu);
+    ) external view returns (MeterAt memory atStart, MeterAt memory atPoint, uint16 gpuCount, uint16 tdpWattsPerGpu);
 
     /// @notice The current signer-set version; bumped by every signer-set change.
     /// @return The version.

@@ -55,7 +55,7 @@ library MeterMath {
         uint16 tdpWattsPerGpu,
         uint16 energyMarginBps
     ) internal pure returns (bool) {
-        if (later.timestamp <= earlier.timestamp) return false;
+        if (!(later.timestamp > earlier.timestamp)) return false;
         if (
             later.busyGpuSeconds < earlier.busyGpuSeconds ||
             later.availableGpuSeconds < earlier.availableGpuSeconds ||
@@ -66,7 +66,7 @@ library MeterMath {
         uint256 capacityGpuSeconds = uint256(gpuCount) * (later.timestamp - earlier.timestamp);
         if (busy > available || available > capacityGpuSeconds) return false;
         uint256 maxEnergyJ = (capacityGpuSeconds * tdpWattsPerGpu * (BPS + energyMarginBps)) / BPS;
-        return later.energyJ - earlier.energyJ <= maxEnergyJ;
+        return !(later.energyJ - earlier.energyJ > maxEnergyJ);
     }
 
     /// @notice The meter at `time` by linear interpolation between `earlier` and `later`
@@ -75,7 +75,11 @@ library MeterMath {
     /// @param later The first reading at or after `time`.
     /// @param time The time, unix seconds.
     /// @return meter The interpolated meter, stamped `time`.
-    function interpolate(Meter memory earlier, Meter memory later, uint64 time) internal pure returns (Meter memory meter) {
+    function interpolate(
+        Meter memory earlier,
+        Meter memory later,
+        uint64 time
+    ) internal pure returns (Meter memory meter) {
         uint256 elapsed = time - earlier.timestamp;
         uint256 span = later.timestamp - earlier.timestamp;
         meter = Meter({

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// READING_BYTES is used inside the assembly blocks, where solhint does not look.
+// solhint-disable-next-line no-unused-import
 import { READING_BYTES } from "../types/OracleTypes.sol";
 
 /// @title ReadingsMerkle — the Merkle tree over a batch's packed readings
@@ -33,6 +35,8 @@ library ReadingsMerkle {
     /// @param batchIndex The batch's index (every `previousBatch` must be lower).
     /// @return root The root.
     /// @return firstInvalid Index of the first reading breaking a rule, or `count`.
+    // One assembly block (the leaf pass, then the levels), clearer whole than split.
+    // solhint-disable-next-line function-max-lines
     function scan(
         bytes calldata readings,
         uint256 count,

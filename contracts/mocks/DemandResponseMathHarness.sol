@@ -26,7 +26,7 @@ contract DemandResponseMathHarness {
     }
 
     /// @notice See `DemandResponseMath.reduction`.
-    function reduction(ReductionInput memory input) external pure returns (Reduction memory) {
+    function reduction(ReductionInput calldata input) external pure returns (Reduction memory) {
         return DemandResponseMath.reduction(input);
     }
 
@@ -42,10 +42,10 @@ contract DemandResponseMathHarness {
 
     /// @notice See `DemandResponseMath.curtailedInLease`.
     function curtailedInLease(
-        AvailableAt memory eventStart,
-        AvailableAt memory eventEnd,
-        AvailableAt memory leaseStart,
-        AvailableAt memory point
+        AvailableAt calldata eventStart,
+        AvailableAt calldata eventEnd,
+        AvailableAt calldata leaseStart,
+        AvailableAt calldata point
     ) external pure returns (uint256) {
         return DemandResponseMath.curtailedInLease(eventStart, eventEnd, leaseStart, point);
     }

@@ -14,18 +14,22 @@ import { LeaseBill, StoredLeaseTerms } from "../types/EscrowTypes.sol";
 contract SettlementMathHarness {
     /// @notice See `SettlementMath.leaseBill`.
     function leaseBill(
-        Meter memory start,
-        Meter memory point,
+        Meter calldata start,
+        Meter calldata point,
         uint64 leaseSeconds,
         uint16 gpuCount,
         uint16 tdpWattsPerGpu,
-        StoredLeaseTerms memory terms
+        StoredLeaseTerms calldata terms
     ) external pure returns (LeaseBill memory) {
         return SettlementMath.leaseBill(start, point, leaseSeconds, gpuCount, tdpWattsPerGpu, terms);
     }
 
     /// @notice See `SettlementMath.availabilityBps`.
-    function availabilityBps(uint256 availableGpuSeconds, uint16 gpuCount, uint256 seconds_) external pure returns (uint16) {
+    function availabilityBps(
+        uint256 availableGpuSeconds,
+        uint16 gpuCount,
+        uint256 seconds_
+    ) external pure returns (uint16) {
         return SettlementMath.availabilityBps(availableGpuSeconds, gpuCount, seconds_);
     }
 
@@ -38,7 +42,7 @@ contract SettlementMathHarness {
     function fullUseCost(
         uint16 gpuCount,
         uint16 tdpWattsPerGpu,
-        StoredLeaseTerms memory terms,
+        StoredLeaseTerms calldata terms,
         uint256 seconds_
     ) external pure returns (uint256) {
         return SettlementMath.fullUseCost(gpuCount, tdpWattsPerGpu, terms, seconds_);
@@ -46,8 +50,8 @@ contract SettlementMathHarness {
 
     /// @notice See `MeterMath.isPossible`.
     function isPossible(
-        Meter memory earlier,
-        Meter memory later,
+        Meter calldata earlier,
+        Meter calldata later,
         uint16 gpuCount,
         uint16 tdpWattsPerGpu,
         uint16 energyMarginBps
@@ -56,7 +60,11 @@ contract SettlementMathHarness {
     }
 
     /// @notice See `MeterMath.interpolate`.
-    function interpolate(Meter memory earlier, Meter memory later, uint64 time) external pure returns (Meter memory) {
+    function interpolate(
+        Meter calldata earlier,
+        Meter calldata later,
+        uint64 time
+    ) external pure returns (Meter memory) {
         return MeterMath.interpolate(earlier, later, time);
     }
 

@@ -150,7 +150,9 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
     const due = await c.escrow.withdrawable(p.wallet.address, token);
     if (due === 0n) continue;
     await w.send("withdraw from escrow", c.escrow.connect(p.wallet).withdraw(token, p.wallet.address));
-    w.say(`${p.name} withdraws ${w.fmt(due)} from the escrow${p === helios ? ` (revenue of #${a100}, which it owns directly)` : " (refund)"}`);
+    w.say(
+      `${p.name} withdraws ${w.fmt(due)} from the escrow${p === helios ? ` (revenue of #${a100}, which it owns directly)` : " (refund)"}`,
+    );
   }
   await harvest(w, vault, keeper, book);
   for (const p of [helios, ana, ben, cleo]) await claim(w, vault, p, book);
@@ -162,7 +164,12 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
 
 async function summarize(
   w: World,
-  s: { vault: import("../../typechain-types").RevenueSplitVault; book: VaultBook; escrowWasFresh: boolean; holders: import("./world").Persona[] },
+  s: {
+    vault: import("../../typechain-types").RevenueSplitVault;
+    book: VaultBook;
+    escrowWasFresh: boolean;
+    holders: import("./world").Persona[];
+  },
 ): Promise<DemoSummary> {
   const { escrow, nft, usdc, oracle } = w.c;
   const token = await usdc.getAddress();
@@ -189,7 +196,8 @@ async function summarize(
         charged: acc.charged,
         refunded: acc.refunded,
         held: acc.held,
-        chargedByEvents: bills.reduce((t, e) => t + e.args.charged, 0n) + disputes.reduce((t, e) => t + e.args.toPayee, 0n),
+        chargedByEvents:
+          bills.reduce((t, e) => t + e.args.charged, 0n) + disputes.reduce((t, e) => t + e.args.toPayee, 0n),
         refundedByEvents:
           mine(closed).reduce((t, e) => t + e.args.refund, 0n) + disputes.reduce((t, e) => t + e.args.toLessee, 0n),
       }),
@@ -223,7 +231,9 @@ async function summarize(
   let withdrawable = 0n;
   const accounts = [...w.people.map((p) => p.wallet.address), vaultAddr, ...w.feeders.map((f) => f.address)];
   for (const a of accounts) withdrawable += await escrow.withdrawable(a, token);
-  checks.push(checkEscrow({ tokenBalance: await usdc.balanceOf(escrow.target), held, withdrawable, fresh: s.escrowWasFresh }));
+  checks.push(
+    checkEscrow({ tokenBalance: await usdc.balanceOf(escrow.target), held, withdrawable, fresh: s.escrowWasFresh }),
+  );
 
   // Vault.
   let claimable = 0n;
@@ -337,7 +347,19 @@ export function renderSummary(s: DemoSummary): string {
   const hours = (gpuSeconds: string) => (Number(gpuSeconds) / Number(SECONDS_PER_HOUR)).toFixed(1);
   const parts = [
     table(`Leases (${s.token.symbol})`, [
-      ["lease", "asset", "lessee", "opened", "ended", "deposited", "charged", "energy", "SLA credit", "refunded", "held"],
+      [
+        "lease",
+        "asset",
+        "lessee",
+        "opened",
+        "ended",
+        "deposited",
+        "charged",
+        "energy",
+        "SLA credit",
+        "refunded",
+        "held",
+      ],
       ...s.leases.map((l) => [
         `#${l.leaseId}`,
         `#${l.assetId}`,

@@ -26,12 +26,7 @@ import type {
   UsageOracle,
 } from "../../typechain-types";
 import { SimulatorSource } from "../../feeder/sources/simulator";
-import {
-  ABSENT_BOUNDARY,
-  MeterHistory,
-  fetchMeterHistory,
-  leaseProofs,
-} from "../../src/meterHistory";
+import { ABSENT_BOUNDARY, MeterHistory, fetchMeterHistory, leaseProofs } from "../../src/meterHistory";
 import { ScriptedSource, type Condition } from "./feederRig";
 import { pollAll, postAll, startFeederNetwork, stopFeederNetwork, type FeederNode } from "./feederNetwork";
 import { serveProvider, type RpcBridge } from "./rpcBridge";

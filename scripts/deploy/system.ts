@@ -11,7 +11,8 @@ export type ContractName =
   | "UsageOracle"
   | "SettlementEscrow"
   | "RevenueSplitVaultFactory"
-  | "CreditFacility";
+  | "CreditFacility"
+  | "DemandResponseProgramme";
 
 /** What argument and role builders may read. */
 export interface PlanInputs {
@@ -117,11 +118,13 @@ export const CONTRACTS: ContractSpec[] = [
       config.escrow.disputeWindowSeconds,
       config.escrow.arbiterTimeoutSeconds,
     ],
-    roles: ({ config }) => ({
+    roles: ({ config, address }) => ({
       [DEFAULT_ADMIN_ROLE]: [config.admin],
       TOKEN_ADMIN_ROLE: [config.admin],
       ARBITER_ROLE: [config.arbiter],
       PAUSER_ROLE: [config.pauser],
+      // The one demand-response programme contract whose events curtailable terms may follow.
+      PROGRAMME_ROLE: [address("DemandResponseProgramme")],
     }),
   },
   {
@@ -140,6 +143,21 @@ export const CONTRACTS: ContractSpec[] = [
     args: ({ deployer, address }) => [deployer, address("GpuAssetNFT"), address("SettlementEscrow")],
     roles: ({ config }) => ({
       [DEFAULT_ADMIN_ROLE]: [config.admin],
+      PAUSER_ROLE: [config.pauser],
+    }),
+  },
+  {
+    // Grid programmes: sponsors fund events, enrolled assets are paid for proven reductions
+    // (docs/energy.md). The escrow's PROGRAMME_ROLE lets curtailable terms follow its events.
+    name: "DemandResponseProgramme",
+    tags: ["core"],
+    dependsOn: ["UsageOracle"],
+    enabled: () => true,
+    args: ({ deployer, address }) => [deployer, address("UsageOracle")],
+    roles: ({ config }) => ({
+      [DEFAULT_ADMIN_ROLE]: [config.admin],
+      // Who may create (and fund) programmes: the admin, who grants the role to grid operators.
+      SPONSOR_ROLE: [config.admin],
       PAUSER_ROLE: [config.pauser],
     }),
   },

@@ -49,6 +49,10 @@ export interface SystemAddresses {
   vaultFactory: Address;
   /** The stablecoin the escrow was allowlisted for at deploy (MockUSDC on local networks). */
   stablecoin: Address;
+  /** CreditFacility (loans against pledged assets), when the record has it. */
+  creditFacility?: Address;
+  /** DemandResponseProgramme (grid programmes, curtailable leases), when the record has it. */
+  demandResponse?: Address;
 }
 
 /** `connect` was given a client on another chain than the system's record. */

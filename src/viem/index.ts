@@ -10,6 +10,8 @@ import type { Account, Chain, GetContractReturnType, PublicClient, Transport, Wa
 };
 import { getContract } from "viem";
 import {
+  creditFacilityAbi,
+  demandResponseProgrammeAbi,
   erc20MetadataAbi,
   gpuAssetNftAbi,
   revenueSplitVaultAbi,
@@ -22,7 +24,14 @@ import { packagedDeploymentsDir, systemAddresses } from "../deployments";
 
 export * from "../abi";
 export * from "../core";
-export { loadDeployments, recordedNetworks, resolveNetwork, systemAddresses, SYSTEM_CONTRACTS } from "../deployments";
+export {
+  loadDeployments,
+  OPTIONAL_CONTRACTS,
+  recordedNetworks,
+  resolveNetwork,
+  systemAddresses,
+  SYSTEM_CONTRACTS,
+} from "../deployments";
 
 /** The clients a system is read with (public) and written with (wallet, optional). */
 export type ViemClients = {
@@ -49,6 +58,10 @@ export interface SystemContracts<C extends ViemClients> {
   stablecoin: GetContractReturnType<typeof erc20MetadataAbi, C, Address>;
   /** A revenue-split vault (one per asset, created by `vaultFactory.write.createVault`). */
   vault: (address: Address) => GetContractReturnType<typeof revenueSplitVaultAbi, C, Address>;
+  /** Loans against pledged assets (docs/credit.md); absent from records deployed before it. */
+  creditFacility?: GetContractReturnType<typeof creditFacilityAbi, C, Address>;
+  /** Grid demand-response programmes (docs/energy.md); absent from records deployed before it. */
+  demandResponse?: GetContractReturnType<typeof demandResponseProgrammeAbi, C, Address>;
 }
 
 /** The system's contracts over viem clients, at known addresses (no chain check). */
@@ -61,6 +74,12 @@ export function systemContracts<C extends ViemClients>(addresses: SystemAddresse
     vaultFactory: getContract({ address: addresses.vaultFactory, abi: revenueSplitVaultFactoryAbi, client }),
     stablecoin: getContract({ address: addresses.stablecoin, abi: erc20MetadataAbi, client }),
     vault: (address: Address) => getContract({ address, abi: revenueSplitVaultAbi, client }),
+    ...(addresses.creditFacility
+      ? { creditFacility: getContract({ address: addresses.creditFacility, abi: creditFacilityAbi, client }) }
+      : {}),
+    ...(addresses.demandResponse
+      ? { demandResponse: getContract({ address: addresses.demandResponse, abi: demandResponseProgrammeAbi, client }) }
+      : {}),
   } as SystemContracts<C>;
 }
 

@@ -16,7 +16,15 @@ const ROOT = path.resolve(__dirname, "../..");
 const HARDHAT_CLI = require.resolve("hardhat/internal/cli/cli");
 const DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"; // anvil account 0
 const REGISTRAR_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"; // anvil account 2
-const SYSTEM = ["MockUSDC", "GpuAssetNFT", "UsageOracle", "SettlementEscrow", "RevenueSplitVaultFactory"];
+const SYSTEM = [
+  "MockUSDC",
+  "GpuAssetNFT",
+  "UsageOracle",
+  "SettlementEscrow",
+  "RevenueSplitVaultFactory",
+  "CreditFacility",
+  "DemandResponseProgramme",
+];
 
 const ROLE_EVENTS = new Interface([
   "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
@@ -25,7 +33,11 @@ const ROLE_EVENTS = new Interface([
 ]);
 
 /** The roles table of docs/deploy.md, for the localhost config: contract → role → exact holders. */
-function expectedRoles(config: DeployConfig, escrow: string): Record<string, Record<string, string[]>> {
+function expectedRoles(
+  config: DeployConfig,
+  escrow: string,
+  programme: string,
+): Record<string, Record<string, string[]>> {
   return {
     GpuAssetNFT: {
       DEFAULT_ADMIN_ROLE: [config.admin],
@@ -42,6 +54,16 @@ function expectedRoles(config: DeployConfig, escrow: string): Record<string, Rec
       DEFAULT_ADMIN_ROLE: [config.admin],
       TOKEN_ADMIN_ROLE: [config.admin],
       ARBITER_ROLE: [config.arbiter],
+      PAUSER_ROLE: [config.pauser],
+      PROGRAMME_ROLE: [programme],
+    },
+    CreditFacility: {
+      DEFAULT_ADMIN_ROLE: [config.admin],
+      PAUSER_ROLE: [config.pauser],
+    },
+    DemandResponseProgramme: {
+      DEFAULT_ADMIN_ROLE: [config.admin],
+      SPONSOR_ROLE: [config.admin],
       PAUSER_ROLE: [config.pauser],
     },
   };
@@ -141,7 +163,8 @@ describe("deploy end to end (anvil node process)", function () {
 
   it("grants every role exactly as planned and leaves the deployer no power", async function () {
     const escrow = getAddress(recorded("SettlementEscrow").address);
-    for (const [contract, roles] of Object.entries(expectedRoles(config, escrow))) {
+    const programme = getAddress(recorded("DemandResponseProgramme").address);
+    for (const [contract, roles] of Object.entries(expectedRoles(config, escrow, programme))) {
       const address = recorded(contract).address;
       const actual = await holdersByEvents(provider, address);
       const expected = new Map(Object.entries(roles).map(([r, holders]) => [roleHash(r), new Set(holders)]));

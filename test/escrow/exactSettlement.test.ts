@@ -47,7 +47,9 @@ async function fixture() {
   const { admin, provider, lessee, other, escrow, assetId } = core;
   const usdc = await new MockUSDC__factory(admin).deploy();
   await escrow.setTokenAllowed(await usdc.getAddress(), true);
-  await escrow.connect(provider).setLeaseTerms(assetId, termsFor(await usdc.getAddress(), { energyPricePerKWh: ENERGY_PRICE }));
+  await escrow
+    .connect(provider)
+    .setLeaseTerms(assetId, termsFor(await usdc.getAddress(), { energyPricePerKWh: ENERGY_PRICE }));
   for (const who of [lessee, other]) {
     await usdc.mint(who.address, 1_000_000n * USDC);
     await usdc.connect(who).approve(await escrow.getAddress(), ethers.MaxUint256);
@@ -177,7 +179,10 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
           const settles: Action[] = [];
           const count = cadence === 0 ? 0 : cadence === 1 ? 12 : next(3, 20);
           for (let i = 0; i < count; i++) {
-            const at = cadence === 1 ? start + DISPUTE_WINDOW + BigInt(i) * 6n * HOUR : start + BigInt(next(3600, Number(duration + DISPUTE_WINDOW * 2n)));
+            const at =
+              cadence === 1
+                ? start + DISPUTE_WINDOW + BigInt(i) * 6n * HOUR
+                : start + BigInt(next(3600, Number(duration + DISPUTE_WINDOW * 2n)));
             settles.push({ at: free(at), kind: "settle" });
           }
           const closeAt = end + 2n * HOUR + DISPUTE_WINDOW + (cadence === 2 ? 30n * DAY : BigInt(cadence) * HOUR);
@@ -225,7 +230,7 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
       expect((await escrow.accountingOf(1n)).charged).to.equal(a.total);
       expect((await escrow.accountingOf(2n)).charged).to.equal(b.total);
       // Together never more GPU-seconds than the meters show from A's start to B's end.
-      const available = (a.reservationFee + b.reservationFee) * HOUR / (2n * USDC);
+      const available = ((a.reservationFee + b.reservationFee) * HOUR) / (2n * USDC);
       expect(available).to.be.at.most(GPUS * (startB + DAY - startA));
       await expectSolvent(escrow, f.usdc, [lessee.address, other.address, f.provider.address]);
     });
@@ -239,7 +244,8 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
       const start = f.t0 + 60n;
       await time.setNextBlockTimestamp(start);
       await escrow.connect(lessee).openLease(assetId, 1, DAY, 10_000n * USDC);
-      for (let h = 4n; h <= 28n; h += 4n) await rig.postUse(assetId, start + h * HOUR - 7n, GPUS, 10_000n, 10_000n, 650n);
+      for (let h = 4n; h <= 28n; h += 4n)
+        await rig.postUse(assetId, start + h * HOUR - 7n, GPUS, 10_000n, 10_000n, 650n);
       const firstPastEnd = start + 28n * HOUR - 7n;
       const snapshot = await takeSnapshot();
       const prompt = firstPastEnd + DISPUTE_WINDOW;
@@ -300,7 +306,10 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
       });
       const both = (busy: bigint, other2: Values) =>
         new Map<bigint, Values>([
-          [assetId, { busyGpuSeconds: busy, availableGpuSeconds: 10_000_000n + busy, energyJ: 5_000_000n + busy * 500n }],
+          [
+            assetId,
+            { busyGpuSeconds: busy, availableGpuSeconds: 10_000_000n + busy, energyJ: 5_000_000n + busy * 500n },
+          ],
           [2n, other2],
         ]);
       await rig.post(f.t0, both(0n, { busyGpuSeconds: 100n, availableGpuSeconds: 200n, energyJ: 300n }));
@@ -308,7 +317,10 @@ describe("SettlementEscrow: exact settlement (issue 13 properties)", function ()
       await time.setNextBlockTimestamp(start);
       await escrow.connect(lessee).openLease(assetId, 1, HOUR, 100n * USDC);
       // Asset 2's next reading goes backwards (impossible); asset 1's is fine.
-      await rig.post(start + HOUR + 60n, both(GPUS * (HOUR + 120n), { busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }));
+      await rig.post(
+        start + HOUR + 60n,
+        both(GPUS * (HOUR + 120n), { busyGpuSeconds: 0n, availableGpuSeconds: 0n, energyJ: 0n }),
+      );
       const at = start + HOUR + 60n + DISPUTE_WINDOW;
       await time.setNextBlockTimestamp(at);
       await keeper.close(1n, other, at);

@@ -45,14 +45,23 @@ export class OracleRig {
    * Signs (by the first `threshold` signers unless `by` is given) a batch at `timestamp` with the given
    * cumulative values per asset, each linked to the asset's previous batch.
    */
-  async sign(timestamp: bigint, values: Map<bigint, Values>, by?: Wallet[]): Promise<{ batch: UsageBatch; signatures: string[] }> {
+  async sign(
+    timestamp: bigint,
+    values: Map<bigint, Values>,
+    by?: Wallet[],
+  ): Promise<{ batch: UsageBatch; signatures: string[] }> {
     const history = await this.history();
     const readings: Reading[] = [...values.entries()].map(([assetId, v]) => ({
       assetId,
       previousBatch: history.previousBatchOf(assetId),
       ...v,
     }));
-    const batch = makeBatch(await this.oracle.configVersion(), BigInt(await this.oracle.nextBatchIndex()), timestamp, readings);
+    const batch = makeBatch(
+      await this.oracle.configVersion(),
+      BigInt(await this.oracle.nextBatchIndex()),
+      timestamp,
+      readings,
+    );
     const signers = by ?? this.signers.slice(0, Number(await this.oracle.threshold()));
     const signatures = await Promise.all(signers.map((s) => signBatch(s, this.domain, batch)));
     return { batch, signatures };
@@ -91,7 +100,14 @@ export class OracleRig {
    * Posts one reading of `assetId` at `timestamp` with the given fractions (bps) of the elapsed
    * capacity busy and available, and energy at `watts` per busy GPU.
    */
-  async postUse(assetId: bigint, timestamp: bigint, gpuCount: bigint, availableBps: bigint, busyBps: bigint, watts = 0n) {
+  async postUse(
+    assetId: bigint,
+    timestamp: bigint,
+    gpuCount: bigint,
+    availableBps: bigint,
+    busyBps: bigint,
+    watts = 0n,
+  ) {
     const last = await this.latest(assetId);
     const capacity = last.timestamp === 0n ? 0n : gpuCount * (timestamp - last.timestamp);
     const busy = (capacity * busyBps) / 10_000n;

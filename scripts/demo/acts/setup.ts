@@ -14,9 +14,33 @@ export interface SetupResult {
 }
 
 const SERVERS = [
-  { name: "fra-1 H100 rack", gpuModel: "NVIDIA H100 80GB HBM3", datacenter: "eu-central/fra-1", gpuCount: 8, vram: 81559, tdp: 700, seed: 11 },
-  { name: "ams-2 A100 node", gpuModel: "NVIDIA A100-SXM4-80GB", datacenter: "eu-west/ams-2", gpuCount: 4, vram: 81920, tdp: 400, seed: 22 },
-  { name: "sin-1 L40S box", gpuModel: "NVIDIA L40S", datacenter: "ap-southeast/sin-1", gpuCount: 2, vram: 46068, tdp: 350, seed: 33 },
+  {
+    name: "fra-1 H100 rack",
+    gpuModel: "NVIDIA H100 80GB HBM3",
+    datacenter: "eu-central/fra-1",
+    gpuCount: 8,
+    vram: 81559,
+    tdp: 700,
+    seed: 11,
+  },
+  {
+    name: "ams-2 A100 node",
+    gpuModel: "NVIDIA A100-SXM4-80GB",
+    datacenter: "eu-west/ams-2",
+    gpuCount: 4,
+    vram: 81920,
+    tdp: 400,
+    seed: 22,
+  },
+  {
+    name: "sin-1 L40S box",
+    gpuModel: "NVIDIA L40S",
+    datacenter: "ap-southeast/sin-1",
+    gpuCount: 2,
+    vram: 46068,
+    tdp: 350,
+    seed: 33,
+  },
 ];
 
 /** Lease terms in the story's token: prices in whole tokens per GPU-hour (energy per kWh). */
@@ -66,7 +90,9 @@ export async function setupAct(w: World, helios: Persona, ana: Persona, ben: Per
     );
     const assetId = await nft.lastAssetId();
     w.servers.push({ ...s, assetId, gpus });
-    w.say(`registrar mints asset #${assetId} to Helios Compute: ${s.gpuCount}× ${s.gpuModel}, ${s.tdp} W each, ${s.datacenter}`);
+    w.say(
+      `registrar mints asset #${assetId} to Helios Compute: ${s.gpuCount}× ${s.gpuModel}, ${s.tdp} W each, ${s.datacenter}`,
+    );
   }
   const [h100, a100, l40s] = w.servers.map((s) => s.assetId);
 
@@ -99,21 +125,29 @@ export async function setupAct(w: World, helios: Persona, ana: Persona, ben: Per
     "publish lease terms",
     vault
       .connect(helios.wallet)
-      .setLeaseTerms(terms(w, { reservation: 1.2, usage: 1.1, energyPerKWh: 0.25, sla: 9900, maxHours: 7 * 24, earlyEnd: false })),
+      .setLeaseTerms(
+        terms(w, { reservation: 1.2, usage: 1.1, energyPerKWh: 0.25, sla: 9900, maxHours: 7 * 24, earlyEnd: false }),
+      ),
   );
   w.say(`vault manager publishes terms for #${h100}: ${await describeTerms(w, h100)}`);
   await w.send(
     "publish lease terms",
     escrow
       .connect(helios.wallet)
-      .setLeaseTerms(a100, terms(w, { reservation: 0.7, usage: 0.6, energyPerKWh: 0.2, sla: 8000, maxHours: 7 * 24, earlyEnd: true })),
+      .setLeaseTerms(
+        a100,
+        terms(w, { reservation: 0.7, usage: 0.6, energyPerKWh: 0.2, sla: 8000, maxHours: 7 * 24, earlyEnd: true }),
+      ),
   );
   w.say(`Helios publishes terms for #${a100}: ${await describeTerms(w, a100)}`);
   await w.send(
     "publish lease terms",
     escrow
       .connect(helios.wallet)
-      .setLeaseTerms(l40s, terms(w, { reservation: 0.4, usage: 0.35, energyPerKWh: 0.2, sla: 9500, maxHours: 7 * 24, earlyEnd: true })),
+      .setLeaseTerms(
+        l40s,
+        terms(w, { reservation: 0.4, usage: 0.35, energyPerKWh: 0.2, sla: 9500, maxHours: 7 * 24, earlyEnd: true }),
+      ),
   );
   w.say(`Helios publishes terms for #${l40s}: ${await describeTerms(w, l40s)}`);
 

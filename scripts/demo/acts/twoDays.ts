@@ -32,7 +32,9 @@ export async function harvest(w: World, vault: RevenueSplitVault, keeper: Person
   await w.send("harvest vault", vault.connect(keeper.wallet).harvest());
   const got = (await vault.totalHarvested()) - before;
   book.harvests.push(got);
-  w.say(`keeper harvests the vault: ${w.fmt(got)} withdrawn from the escrow and spread over ${((await vault.totalSupply()) / SHARE).toLocaleString("en-US")} shares`);
+  w.say(
+    `keeper harvests the vault: ${w.fmt(got)} withdrawn from the escrow and spread over ${((await vault.totalSupply()) / SHARE).toLocaleString("en-US")} shares`,
+  );
 }
 
 /** A holder claims what it has accrued. */
@@ -62,7 +64,12 @@ export async function twoDaysAct(w: World, ppl: TwoDaysPeople, vault: RevenueSpl
   const deadline = BigInt(w.nowS + HOUR);
   const sig = Signature.from(
     await lumen.wallet.signTypedData(
-      { name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract },
+      {
+        name: domain.name,
+        version: domain.version,
+        chainId: domain.chainId,
+        verifyingContract: domain.verifyingContract,
+      },
       {
         Permit: [
           { name: "owner", type: "address" },
@@ -72,22 +79,49 @@ export async function twoDaysAct(w: World, ppl: TwoDaysPeople, vault: RevenueSpl
           { name: "deadline", type: "uint256" },
         ],
       },
-      { owner: lumen.wallet.address, spender: escrowAddr, value: depositA, nonce: await usdc.nonces(lumen.wallet.address), deadline },
+      {
+        owner: lumen.wallet.address,
+        spender: escrowAddr,
+        value: depositA,
+        nonce: await usdc.nonces(lumen.wallet.address),
+        deadline,
+      },
     ),
   );
   await w.send(
     "open lease with permit",
-    escrow.connect(lumen.wallet).openLeaseWithPermit(h100, versionA, 48 * HOUR, depositA, deadline, sig.v, sig.r, sig.s),
+    escrow
+      .connect(lumen.wallet)
+      .openLeaseWithPermit(h100, versionA, 48 * HOUR, depositA, deadline, sig.v, sig.r, sig.s),
   );
-  const leaseA = { id: await escrow.leaseCount(), asset: h100, lessee: lumen, openedWith: "permit" as const, paidIn: depositA };
+  const leaseA = {
+    id: await escrow.leaseCount(),
+    asset: h100,
+    lessee: lumen,
+    openedWith: "permit" as const,
+    paidIn: depositA,
+  };
   w.leases.push(leaseA);
-  w.say(`Lumen AI leases #${h100} for 48 h under terms v${versionA} with an EIP-2612 permit: deposit ${w.fmt(depositA)} (lease #${leaseA.id})`);
+  w.say(
+    `Lumen AI leases #${h100} for 48 h under terms v${versionA} with an EIP-2612 permit: deposit ${w.fmt(depositA)} (lease #${leaseA.id})`,
+  );
 
   await w.send("open lease (approve)", usdc.connect(quark.wallet).approve(escrowAddr, depositB));
-  await w.send("open lease (approve)", escrow.connect(quark.wallet).openLease(a100, await escrow.currentTermsVersion(a100), 72 * HOUR, depositB));
-  const leaseB = { id: await escrow.leaseCount(), asset: a100, lessee: quark, openedWith: "approve" as const, paidIn: depositB };
+  await w.send(
+    "open lease (approve)",
+    escrow.connect(quark.wallet).openLease(a100, await escrow.currentTermsVersion(a100), 72 * HOUR, depositB),
+  );
+  const leaseB = {
+    id: await escrow.leaseCount(),
+    asset: a100,
+    lessee: quark,
+    openedWith: "approve" as const,
+    paidIn: depositB,
+  };
   w.leases.push(leaseB);
-  w.say(`Quark Labs leases #${a100} for 72 h (approve + open): deposit ${w.fmt(depositB)} (lease #${leaseB.id}); #${w.servers[2].assetId} stays idle`);
+  w.say(
+    `Quark Labs leases #${a100} for 72 h (approve + open): deposit ${w.fmt(depositB)} (lease #${leaseB.id}); #${w.servers[2].assetId} stays idle`,
+  );
 
   const endA = Number((await escrow.leaseOf(leaseA.id)).endTime);
   let endB = Number((await escrow.leaseOf(leaseB.id)).endTime);
@@ -96,7 +130,9 @@ export async function twoDaysAct(w: World, ppl: TwoDaysPeople, vault: RevenueSpl
   w.setCondition(h100, () =>
     inHours(6, 9) ? { kind: "outage", silentGpus: 4 } : w.nowS < endA ? { kind: "load" } : { kind: "idle" },
   );
-  w.setCondition(a100, () => (inHours(14, 18) ? { kind: "silent" } : w.nowS < endB ? { kind: "load" } : { kind: "idle" }));
+  w.setCondition(a100, () =>
+    inHours(14, 18) ? { kind: "silent" } : w.nowS < endB ? { kind: "load" } : { kind: "idle" },
+  );
 
   const settleBoth = async (label: string) => {
     for (const l of [leaseA, leaseB]) {
@@ -105,34 +141,63 @@ export async function twoDaysAct(w: World, ppl: TwoDaysPeople, vault: RevenueSpl
     }
   };
   await w.advanceTo(at(48) + windowS, [
-    { at: at(6), run: async () => w.say(`4 of #${h100}'s 8 GPUs go down (they stop reporting) until T+09:00: below its 99 % SLA`) },
+    {
+      at: at(6),
+      run: async () => w.say(`4 of #${h100}'s 8 GPUs go down (they stop reporting) until T+09:00: below its 99 % SLA`),
+    },
     { at: at(9), run: async () => w.say(`#${h100} is whole again`) },
-    { at: at(12), run: async () => {
+    {
+      at: at(12),
+      run: async () => {
         const topUp = w.usd(400);
         await w.send("top up", usdc.connect(lumen.wallet).approve(escrowAddr, topUp));
         await w.send("top up", escrow.connect(lumen.wallet).topUp(leaseA.id, topUp));
         leaseA.paidIn += topUp;
-        w.say(`Lumen AI tops up lease #${leaseA.id} with ${w.fmt(topUp)}: its deposits now cover full use for its whole 48 h`);
-      } },
-    { at: at(14), run: async () => w.say(`#${a100}'s host goes silent: no telemetry, so no operator can prove its GPU-hours until T+18:00`) },
-    { at: at(18), run: async () => w.say(`#${a100} reports again; the silent hours stay unproven: unavailable, never billed as used`) },
+        w.say(
+          `Lumen AI tops up lease #${leaseA.id} with ${w.fmt(topUp)}: its deposits now cover full use for its whole 48 h`,
+        );
+      },
+    },
+    {
+      at: at(14),
+      run: async () =>
+        w.say(`#${a100}'s host goes silent: no telemetry, so no operator can prove its GPU-hours until T+18:00`),
+    },
+    {
+      at: at(18),
+      run: async () =>
+        w.say(`#${a100} reports again; the silent hours stay unproven: unavailable, never billed as used`),
+    },
     { at: at(30), run: () => settleBoth(`(readings older than the ${windowS / HOUR} h dispute window)`) },
-    { at: at(36), run: async () => {
+    {
+      at: at(36),
+      run: async () => {
         await w.send("end lease early", escrow.connect(quark.wallet).endByLessee(leaseB.id));
         endB = Number((await escrow.leaseOf(leaseB.id)).endTime);
-        w.say(`Quark Labs ends lease #${leaseB.id} early: the NFT user right is cleared; the lease is billed to now once a reading past now is billable`);
-      } },
-    { at: at(48.5), run: async () => {
+        w.say(
+          `Quark Labs ends lease #${leaseB.id} early: the NFT user right is cleared; the lease is billed to now once a reading past now is billable`,
+        );
+      },
+    },
+    {
+      at: at(48.5),
+      run: async () => {
         w.say(`lease #${leaseA.id} reached its end at T+48:00`);
         await settleBoth("(day 2)");
         await harvest(w, vault, keeper, book);
         for (const p of [helios, ana]) await claim(w, vault, p, book);
         const sold = 100n * SHARE;
         await w.send("share transfer", vault.connect(ana.wallet).transfer(cleo.wallet.address, sold));
-        w.say(`Ana sells ${sold / SHARE} shares to Cleo (the transfer harvests first: Cleo earns only charges settled from now on)`);
-      } },
+        w.say(
+          `Ana sells ${sold / SHARE} shares to Cleo (the transfer harvests first: Cleo earns only charges settled from now on)`,
+        );
+      },
+    },
     // B ended at T+36: its first reading past the end is billable a dispute window (and a round) later.
-    { at: at(36) + windowS + POST_MARGIN_S, run: async () => w.say(`keeper closes lease #${leaseB.id}: ${await w.close(leaseB.id, keeper)}`) },
+    {
+      at: at(36) + windowS + POST_MARGIN_S,
+      run: async () => w.say(`keeper closes lease #${leaseB.id}: ${await w.close(leaseB.id, keeper)}`),
+    },
   ]);
   await w.advanceTo(endA + windowS + POST_MARGIN_S);
   w.say(`keeper closes lease #${leaseA.id}: ${await w.close(leaseA.id, keeper)}`);
