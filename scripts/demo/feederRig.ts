@@ -1,6 +1,6 @@
 /**
  * What the demo puts around the feeder's real code: a scripted telemetry source around the seeded
- * simulator (idle, normal load, partial outage, silence, a curtailed draw), and a logger that keeps
+ * simulator (idle, normal load, full load, partial outage, silence, a curtailed draw), and a logger that keeps
  * what each feeder said. Meters, co-signing, batches and the chain adapter are the feeder's own
  * (`scripts/demo/feederNetwork.ts` wires them).
  */
@@ -18,7 +18,9 @@ export type Condition =
   /** Nothing reports at all. */
   | { kind: "silent" }
   /** Curtailed for the grid: every GPU reports but draws idle power and does no work. */
-  | { kind: "curtailed" };
+  | { kind: "curtailed" }
+  /** A job that keeps every GPU at 100 % and its power limit (a training run). */
+  | { kind: "full" };
 
 /** The seeded simulator of one server, with the story's conditions applied to its samples. */
 export class ScriptedSource implements TelemetrySource {
@@ -46,6 +48,8 @@ export class ScriptedSource implements TelemetrySource {
     if (c.kind === "idle" || c.kind === "curtailed") {
       return samples.map((s) => ({ ...s, utilizationPct: 0, powerW: this.inner.sim.idleWatts }));
     }
+    if (c.kind === "full")
+      return samples.map((s) => ({ ...s, utilizationPct: 100, powerW: s.powerLimitW ?? s.powerW }));
     return samples;
   }
 

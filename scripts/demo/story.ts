@@ -8,10 +8,16 @@
  *   act 1  setup: three servers, a vault for one, terms, the oracle network
  *   act 2  three days of leases: SLA outage, silent host, settlements from proven meters, a top-up,
  *          an early end, harvest, claims, a share sale, closes from the first reading past each end
- *   act 3  settle-up: refunds and revenue withdrawn, the last harvest and claims
+ *   act 3  a grid emergency: a curtailable lease steps down for two hours, its reduction is proven from
+ *          the meters and paid, the curtailed reservation is not billed; a plain lease is untouched
+ *   act 4  credit against compute: a loan repaid from lease revenue, a second one foreclosed while its
+ *          lessee keeps computing
+ *   act 5  settle-up: refunds and revenue withdrawn, the last harvest and claims
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import {
+  CreditFacility__factory,
+  DemandResponseProgramme__factory,
   GpuAssetNFT__factory,
   MockUSDC__factory,
   RevenueSplitVaultFactory__factory,
@@ -22,6 +28,9 @@ import { JOULES_PER_KWH, SECONDS_PER_HOUR } from "../../src/units";
 import { deployConfig } from "../deploy/context";
 import { setupAct } from "./acts/setup";
 import { claim, harvest, twoDaysAct, type VaultBook } from "./acts/twoDays";
+import { gridAndCreditActs, type LaterResult } from "./acts/gridAndCredit";
+import type { CreditActSummary } from "./acts/credit";
+import type { GridEmergencySummary } from "./acts/gridEmergency";
 import { checkEscrow, checkLease, checkVault, type Check } from "./checks";
 import { amount, percent, table, type Output } from "./render";
 import { World } from "./world";
@@ -82,6 +91,10 @@ export interface DemoSummary {
     harvests: string[];
   };
   holders: { name: string; address: string; shares: string; claimed: string; claimable: string }[];
+  /** Act 3: the grid emergency's energy table and its own audit. */
+  grid: GridEmergencySummary;
+  /** Act 4: the loans and the credit act's own audit. */
+  credit: CreditActSummary;
   gas: GasRow[];
   checks: Check[];
   ok: boolean;
@@ -112,6 +125,8 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
     factory: RevenueSplitVaultFactory__factory.connect(addr("RevenueSplitVaultFactory"), provider),
     usdc: MockUSDC__factory.connect(addr("Stablecoin"), provider),
   };
+  const programme = DemandResponseProgramme__factory.connect(addr("DemandResponseProgramme"), provider);
+  const facility = CreditFacility__factory.connect(addr("CreditFacility"), provider);
   const w = new World(hre, out, chainId, c, Number(await c.usdc.decimals()), await c.usdc.symbol());
   for (const name of Object.keys(all)) {
     const used = all[name]?.receipt?.gasUsed;
@@ -132,6 +147,8 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
   const lumen = await w.persona("Lumen AI", 14);
   const quark = await w.persona("Quark Labs", 15);
   const keeper = await w.persona("keeper", 16);
+  const grid = await w.persona("GridCo (grid operator)", 17);
+  const lender = await w.persona("Northwind Capital (lender)", 18);
 
   out.line("");
   out.line("Act 1 — setup");
@@ -142,16 +159,35 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
   const book: VaultBook = { harvests: [], claimed: new Map(), claims: 0 };
   await twoDaysAct(w, { helios, ana, ben, cleo, lumen, quark, keeper }, vault, book);
 
+  const later = await gridAndCreditActs(
+    w,
+    { helios, lumen, quark, keeper, grid, lender },
+    programme,
+    facility,
+    deployConfig(hre).admin,
+  );
+  for (const l of later.leases) {
+    const end = Number((await c.escrow.leaseOf(l.id)).endTime);
+    await w.advanceTo(Math.max(w.nowS, end + Number(await c.escrow.disputeWindowSeconds()) + 45 * 60));
+    w.say(`keeper closes lease #${l.id}: ${await w.close(l.id, keeper)}`);
+  }
+
   out.line("");
-  out.line("Act 3 — settle-up");
+  out.line("Act 5 — settle-up");
   const token = await c.usdc.getAddress();
   const a100 = w.servers[1].assetId;
-  for (const p of [lumen, quark, helios]) {
+  for (const p of [lumen, quark, helios, lender]) {
     const due = await c.escrow.withdrawable(p.wallet.address, token);
     if (due === 0n) continue;
     await w.send("withdraw from escrow", c.escrow.connect(p.wallet).withdraw(token, p.wallet.address));
     w.say(
-      `${p.name} withdraws ${w.fmt(due)} from the escrow${p === helios ? ` (revenue of #${a100}, which it owns directly)` : " (refund)"}`,
+      `${p.name} withdraws ${w.fmt(due)} from the escrow${
+        p === helios
+          ? ` (revenue of the servers it owns directly, #${a100} and #${w.servers[2].assetId})`
+          : p === lender
+            ? " (revenue of the foreclosed server it now owns)"
+            : " (refunds)"
+      }`,
     );
   }
   await harvest(w, vault, keeper, book);
@@ -159,7 +195,7 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, opts: DemoOptions)
   await w.stopOracleNetwork();
   w.say(`the oracle network stops after ${await w.batches()} co-signed batches`);
 
-  return summarize(w, { vault, book, escrowWasFresh, holders: [helios, ana, ben, cleo] });
+  return summarize(w, { vault, book, escrowWasFresh, holders: [helios, ana, ben, cleo], later });
 }
 
 async function summarize(
@@ -169,6 +205,7 @@ async function summarize(
     book: VaultBook;
     escrowWasFresh: boolean;
     holders: import("./world").Persona[];
+    later: LaterResult;
   },
 ): Promise<DemoSummary> {
   const { escrow, nft, usdc, oracle } = w.c;
@@ -229,7 +266,12 @@ async function summarize(
   let held = 0n;
   for (let id = 1n; id <= (await escrow.leaseCount()); id++) held += (await escrow.accountingOf(id)).held;
   let withdrawable = 0n;
-  const accounts = [...w.people.map((p) => p.wallet.address), vaultAddr, ...w.feeders.map((f) => f.address)];
+  const accounts = [
+    ...w.people.map((p) => p.wallet.address),
+    vaultAddr,
+    ...w.feeders.map((f) => f.address),
+    ...s.later.custodies,
+  ];
   for (const a of accounts) withdrawable += await escrow.withdrawable(a, token);
   checks.push(
     checkEscrow({ tokenBalance: await usdc.balanceOf(escrow.target), held, withdrawable, fresh: s.escrowWasFresh }),
@@ -299,6 +341,9 @@ async function summarize(
   }
   w.addGas("oracle operators post (co-signed submit)", oracleGas, accepted.length);
 
+  for (const c of s.later.grid.checks) checks.push({ name: `grid emergency: ${c.name}`, ok: c.ok, detail: c.detail });
+  for (const c of s.later.credit.checks) checks.push({ name: `credit: ${c.name}`, ok: c.ok, detail: c.detail });
+
   const summary: DemoSummary = {
     network: w.hre.network.name,
     chainId: w.chainId.toString(),
@@ -310,6 +355,8 @@ async function summarize(
       vaultFactory: await w.c.factory.getAddress(),
       vault: vaultAddr,
       stablecoin: token,
+      creditFacility: await s.later.facility.getAddress(),
+      demandResponse: await s.later.programme.getAddress(),
     },
     simulatedHours: Math.round((w.since() / 3600) * 10) / 10,
     oracle: {
@@ -333,6 +380,8 @@ async function summarize(
       harvests: s.book.harvests.map(String),
     },
     holders: holderRows,
+    grid: s.later.grid,
+    credit: { ...s.later.credit, loans: s.later.credit.loans.map((l) => ({ ...l, nftOwner: w.nameOf(l.nftOwner) })) },
     gas: [...w.gas.entries()].map(([step, g]) => ({ step, txs: g.txs, gasUsed: g.gasUsed.toString() })),
     checks,
     ok: checks.every((x) => x.ok),
@@ -395,6 +444,65 @@ export function renderSummary(s: DemoSummary): string {
         ...s.holders.map((h) => [h.name, amount(BigInt(h.shares), 18, 0), a(h.claimed), a(h.claimable)]),
       ],
     ),
+    table(
+      `Grid emergency (programme ${s.grid.programmeId}, event ${s.grid.eventIndex}: notice ${s.grid.notice}, ${s.grid.start} to ${s.grid.end})`,
+      [
+        [
+          "lease",
+          "asset",
+          "terms",
+          "energy",
+          "kWh/busy GPU-h",
+          "kWh/avail GPU-h",
+          "energy charge",
+          "reservation not billed",
+          "outcome",
+          "credit",
+          "to owner",
+          "to lessee",
+        ],
+        ...s.grid.rows.map((r) => [
+          `#${r.leaseId}`,
+          `#${r.assetId}`,
+          r.terms,
+          `${r.energyKWh} kWh`,
+          r.kwhPerBusyGpuHour,
+          r.kwhPerAvailableGpuHour,
+          r.energyCharge,
+          r.reservationNotBilled,
+          r.outcome,
+          r.credit,
+          r.toOwner,
+          r.toLessee,
+        ]),
+      ],
+    ),
+    table(`Loans (${s.token.symbol})`, [
+      [
+        "loan",
+        "asset",
+        "principal",
+        "status",
+        "harvested",
+        "interest paid",
+        "principal repaid",
+        "to operator",
+        "written off",
+        "NFT owner",
+      ],
+      ...s.credit.loans.map((l) => [
+        `#${l.loanId}`,
+        `#${l.assetId}`,
+        a(l.principal),
+        l.status,
+        a(l.harvested),
+        a(l.interestPaid),
+        a(l.principalRepaid),
+        a(l.toBorrower),
+        a((BigInt(l.principalWrittenOff) + BigInt(l.interestWrittenOff)).toString()),
+        l.nftOwner,
+      ]),
+    ]),
     table("Gas per step", [
       ["step", "txs", "gas"],
       ...s.gas.map((g) => [g.step, String(g.txs), amount(BigInt(g.gasUsed), 0, 0)]),

@@ -10,6 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
 import {
+  CreditFacility__factory,
+  DemandResponseProgramme__factory,
   GpuAssetNFT__factory,
   RevenueSplitVault__factory,
   SettlementEscrow__factory,
@@ -31,7 +33,7 @@ async function runDemoTask(): Promise<{ json: DemoSummary; returned: DemoSummary
 }
 
 describe("demo", function () {
-  this.timeout(600_000);
+  this.timeout(1_200_000);
 
   describe("hardhat demo --json (in-process)", function () {
     let s: DemoSummary;
@@ -51,8 +53,8 @@ describe("demo", function () {
 
     it("reports every lease as the escrow's books have it", async function () {
       const escrow = SettlementEscrow__factory.connect(s.contracts.escrow, provider());
-      expect(s.leases.map((l) => l.openedWith)).to.deep.equal(["permit", "approve"]);
-      expect(s.leases.map((l) => l.endReason)).to.deep.equal(["Expired", "EndedByLessee"]);
+      expect(s.leases.map((l) => l.openedWith)).to.deep.equal(["permit", "approve", "approve", "approve"]);
+      expect(s.leases.map((l) => l.endReason)).to.deep.equal(["Expired", "EndedByLessee", "Expired", "Expired"]);
       for (const l of s.leases) {
         const acc = await escrow.accountingOf(l.leaseId);
         const lease = await escrow.leaseOf(l.leaseId);
@@ -108,7 +110,42 @@ describe("demo", function () {
         expect((await nft.specOf(x.assetId)).gpuCount).to.equal(BigInt(x.gpuCount));
       }
       expect(await nft.ownerOf(s.vault.assetId)).to.equal(s.vault.address);
-      expect(s.assets[2].utilizationBps).to.equal(0); // never leased: idle
+      // The L40S box idled through act 2, then ran a training job flat out for 108 h.
+      expect(s.assets[2].utilizationBps).to.be.greaterThan(0);
+    });
+
+    it("ran the grid emergency: the curtailable server was credited, the plain one recorded as not reducing", async function () {
+      const programme = DemandResponseProgramme__factory.connect(s.contracts.demandResponse, provider());
+      expect(s.grid.rows.map((r) => [r.terms, r.outcome])).to.deep.equal([
+        ["curtailable", "Credited"],
+        ["plain", "NoReduction"],
+      ]);
+      const [curtailable, plain] = s.grid.rows;
+      const outcome = await programme.outcomeOf(s.grid.programmeId, s.grid.eventIndex, curtailable.assetId);
+      expect(outcome.credit).to.be.greaterThan(0n);
+      expect((await programme.outcomeOf(s.grid.programmeId, s.grid.eventIndex, plain.assetId)).credit).to.equal(0n);
+      expect(s.grid.checks.every((c) => c.ok)).to.equal(true);
+      // The curtailable lease's bill lacks the reservation of the curtailed time; the plain one's does not.
+      expect(curtailable.reservationNotBilled).to.not.match(/^0\.0000 /);
+      expect(plain.reservationNotBilled).to.match(/^0\.0000 /);
+    });
+
+    it("ran the credit act: loan A repaid from lease revenue, loan B foreclosed while its lessee kept computing", async function () {
+      const facility = CreditFacility__factory.connect(s.contracts.creditFacility, provider());
+      const nft = GpuAssetNFT__factory.connect(s.contracts.nft, provider());
+      expect(s.credit.loans.map((l) => l.status)).to.deep.equal(["Repaid", "Foreclosed"]);
+      const [a, b] = s.credit.loans;
+      const pledgedA = await facility.queryFilter(facility.filters.AssetPledged(BigInt(a.loanId)), 0);
+      expect(await nft.ownerOf(a.assetId)).to.equal(pledgedA[0].args.borrower); // back with the operator
+      const funded = await facility.queryFilter(facility.filters.LoanFunded(BigInt(b.loanId)), 0);
+      expect(await nft.ownerOf(b.assetId)).to.equal(funded[0].args.lender);
+      expect(s.assets.find((x) => x.assetId === b.assetId)!.owner).to.equal("Northwind Capital (lender)");
+      expect(s.assets.find((x) => x.assetId === a.assetId)!.owner).to.equal("Helios Compute");
+      // Loan B's lease ran to its end (Expired, not ended) and its lessee kept its user right until then.
+      const leaseB = s.leases.find((l) => l.assetId === b.assetId && l.leaseId === "4")!;
+      expect(leaseB.endReason).to.equal("Expired");
+      expect(s.credit.checks.every((c) => c.ok)).to.equal(true);
+      expect(BigInt(b.principalWrittenOff)).to.be.greaterThan(0n);
     });
 
     it("reports the vault and each holder as the vault has them", async function () {
@@ -233,7 +270,8 @@ describe("demo", function () {
       const s = JSON.parse(fs.readFileSync(file, "utf8")) as DemoSummary;
       expect(s.network).to.equal("localhost");
       expect(s.ok).to.equal(true);
-      expect(s.leases.map((l) => l.endReason)).to.deep.equal(["Expired", "EndedByLessee"]);
+      expect(s.leases.map((l) => l.endReason)).to.deep.equal(["Expired", "EndedByLessee", "Expired", "Expired"]);
+      expect(s.credit.loans.map((l) => l.status)).to.deep.equal(["Repaid", "Foreclosed"]);
       expect(fs.existsSync(path.join(dir, "deployments", "localhost", "UsageOracle.json"))).to.equal(true);
     });
   });

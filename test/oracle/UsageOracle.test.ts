@@ -208,25 +208,27 @@ describe("UsageOracle", function () {
       const factory = new UsageOracle__factory(admin);
       const nftAddress = await nft.getAddress();
       const [a, b] = signers.map((s) => s.address);
-      const cases: [Promise<unknown>, string, unknown[]][] = [
-        [factory.deploy(ethers.ZeroAddress, nftAddress, [a], 1, 60, 0), "InvalidAdmin", [ethers.ZeroAddress]],
-        [factory.deploy(admin.address, ethers.ZeroAddress, [a], 1, 60, 0), "InvalidNft", [ethers.ZeroAddress]],
-        [factory.deploy(admin.address, nftAddress, [a, b], 0, 60, 0), "InvalidThreshold", [0n, 2n]],
-        [factory.deploy(admin.address, nftAddress, [a, b], 3, 60, 0), "InvalidThreshold", [3n, 2n]],
-        [factory.deploy(admin.address, nftAddress, [], 1, 60, 0), "InvalidThreshold", [1n, 0n]],
+      // Thunks: each deployment is sent only when its expectation awaits it (an eager, unawaited
+      // rejection surfaces as an uncaught error in a later test).
+      const cases: [() => Promise<unknown>, string, unknown[]][] = [
+        [() => factory.deploy(ethers.ZeroAddress, nftAddress, [a], 1, 60, 0), "InvalidAdmin", [ethers.ZeroAddress]],
+        [() => factory.deploy(admin.address, ethers.ZeroAddress, [a], 1, 60, 0), "InvalidNft", [ethers.ZeroAddress]],
+        [() => factory.deploy(admin.address, nftAddress, [a, b], 0, 60, 0), "InvalidThreshold", [0n, 2n]],
+        [() => factory.deploy(admin.address, nftAddress, [a, b], 3, 60, 0), "InvalidThreshold", [3n, 2n]],
+        [() => factory.deploy(admin.address, nftAddress, [], 1, 60, 0), "InvalidThreshold", [1n, 0n]],
         [
-          factory.deploy(admin.address, nftAddress, [a, ethers.ZeroAddress], 1, 60, 0),
+          () => factory.deploy(admin.address, nftAddress, [a, ethers.ZeroAddress], 1, 60, 0),
           "InvalidSigner",
           [ethers.ZeroAddress],
         ],
-        [factory.deploy(admin.address, nftAddress, [a, b, a], 1, 60, 0), "DuplicateSignerInSet", [a]],
-        [factory.deploy(admin.address, nftAddress, [a], 1, 3_601, 0), "FutureSkewTooLarge", [3_601n, 3_600n]],
-        [factory.deploy(admin.address, nftAddress, [a], 1, 60, 5_001), "EnergyMarginTooLarge", [5_001n, 5_000n]],
+        [() => factory.deploy(admin.address, nftAddress, [a, b, a], 1, 60, 0), "DuplicateSignerInSet", [a]],
+        [() => factory.deploy(admin.address, nftAddress, [a], 1, 3_601, 0), "FutureSkewTooLarge", [3_601n, 3_600n]],
+        [() => factory.deploy(admin.address, nftAddress, [a], 1, 60, 5_001), "EnergyMarginTooLarge", [5_001n, 5_000n]],
       ];
       const many = Array.from({ length: 33 }, (_, i) => ethers.getAddress(ethers.toBeHex(i + 1, 20)));
-      cases.push([factory.deploy(admin.address, nftAddress, many, 1, 60, 0), "TooManySigners", [33n, 32n]]);
+      cases.push([() => factory.deploy(admin.address, nftAddress, many, 1, 60, 0), "TooManySigners", [33n, 32n]]);
       for (const [deployment, error, args] of cases) {
-        await expect(deployment, error)
+        await expect(deployment(), error)
           .to.be.revertedWithCustomError(factory, error)
           .withArgs(...args);
       }

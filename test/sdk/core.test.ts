@@ -86,7 +86,7 @@ describe("sdk core", function () {
       fs.writeFileSync(path.join(root, "sepolia", "MyVault.json"), record());
       fs.writeFileSync(path.join(root, "sepolia", "UsageOracle.json"), record({ transactionHash: undefined }));
       expect(checkRecords(root, "sepolia")).to.have.members([
-        "sepolia/MyVault.json: not a record of the system (GpuAssetNFT, UsageOracle, SettlementEscrow, RevenueSplitVaultFactory, Stablecoin, MockUSDC)",
+        "sepolia/MyVault.json: not a record of the system (GpuAssetNFT, UsageOracle, SettlementEscrow, RevenueSplitVaultFactory, Stablecoin, CreditFacility, DemandResponseProgramme, MockUSDC)",
         "sepolia/UsageOracle.json: no deployment transaction and receipt (hand-made?)",
       ]);
     });
