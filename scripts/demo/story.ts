@@ -32,7 +32,7 @@ import { gridAndCreditActs, type LaterResult } from "./acts/gridAndCredit";
 import type { CreditActSummary } from "./acts/credit";
 import type { GridEmergencySummary } from "./acts/gridEmergency";
 import { checkEscrow, checkLease, checkVault, type Check } from "./checks";
-import { amount, percent, table, type Output } from "./render";
+import { amount, clock, percent, table, type Output } from "./render";
 import { World } from "./world";
 
 export interface DemoOptions {
@@ -380,7 +380,13 @@ async function summarize(
       harvests: s.book.harvests.map(String),
     },
     holders: holderRows,
-    grid: s.later.grid,
+    grid: {
+      ...s.later.grid,
+      // Unix seconds → the story's clock.
+      notice: clock(Number(s.later.grid.notice) - w.t0),
+      start: clock(Number(s.later.grid.start) - w.t0),
+      end: clock(Number(s.later.grid.end) - w.t0),
+    },
     credit: { ...s.later.credit, loans: s.later.credit.loans.map((l) => ({ ...l, nftOwner: w.nameOf(l.nftOwner) })) },
     gas: [...w.gas.entries()].map(([step, g]) => ({ step, txs: g.txs, gasUsed: g.gasUsed.toString() })),
     checks,
