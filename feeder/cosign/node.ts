@@ -134,20 +134,26 @@ export class CoSigner {
   view(): ChainView {
     const v = this.cs.view;
     const latest = new Map<string, ChainReading>();
-    for (const [assetId, r] of Object.entries(v.latest))
-      latest.set(assetId, {
-        assetId,
-        batchIndex: r.batchIndex,
-        timestamp: r.timestamp,
-        busyGpuSeconds: BigInt(r.busy),
-        availableGpuSeconds: BigInt(r.avail),
-        energyJ: BigInt(r.energy),
-      });
+    for (const assetId of Object.keys(v.latest)) latest.set(assetId, this.chainReading(assetId)!);
     return {
       nextBatchIndex: v.nextBatchIndex,
       lastBatchTimestamp: v.lastBatchTimestamp,
       configVersion: this.set?.value.configVersion ?? 0n,
       latest,
+    };
+  }
+
+  /** The chain's latest reading of one asset, as this feeder has followed it. */
+  private chainReading(assetId: string): ChainReading | undefined {
+    const r = this.cs.view.latest[assetId];
+    if (!r) return undefined;
+    return {
+      assetId,
+      batchIndex: r.batchIndex,
+      timestamp: r.timestamp,
+      busyGpuSeconds: BigInt(r.busy),
+      availableGpuSeconds: BigInt(r.avail),
+      energyJ: BigInt(r.energy),
     };
   }
 
@@ -189,7 +195,8 @@ export class CoSigner {
         };
         if (mine.has(assetId)) {
           touchedMine = true;
-          const prevChain = this.view().latest.get(assetId);
+          // One asset's entry, not the whole view: this loop runs once per reading of the batch.
+          const prevChain = this.chainReading(assetId);
           const prevAnchor = this.cs.anchors[assetId];
           const at = this.ownAt(assetId, timestamp);
           if (at)

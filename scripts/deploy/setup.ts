@@ -52,7 +52,14 @@ export function publicNetworkSetup(name: string, env: NodeJS.ProcessEnv, decrypt
   if (key) {
     const hex = key.startsWith("0x") ? key : `0x${key}`;
     if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) problems.push("DEPLOYER_PRIVATE_KEY is not a 32-byte hex private key");
-    else accounts.push(hex);
+    else if (env.DEPLOYER_ALLOW_RAW_KEY?.trim() !== "1") {
+      // A raw key in the environment leaks through shells, CI logs and crash reports: public networks
+      // take it only when the user says it is a throw-away testnet key.
+      problems.push(
+        `DEPLOYER_PRIVATE_KEY is a raw key in the environment, refused for ${name}: use DEPLOYER_KEYSTORE + ` +
+          "DEPLOYER_KEYSTORE_PASSWORD_FILE, or set DEPLOYER_ALLOW_RAW_KEY=1 for a throw-away testnet key",
+      );
+    } else accounts.push(hex);
   } else if (keystore || passwordFile) {
     if (!keystore)
       problems.push("DEPLOYER_KEYSTORE is not set (DEPLOYER_KEYSTORE_PASSWORD_FILE is): the keystore's path");

@@ -97,6 +97,18 @@ describe("deploy command: deployer mistakes (child process)", function () {
     expect(run.output).to.contain("cannot deploy to sepolia: 5 problems to fix first");
   });
 
+  it("refuses a raw DEPLOYER_PRIVATE_KEY on a public network unless DEPLOYER_ALLOW_RAW_KEY=1", async function () {
+    const run = await deploy(["--network", "sepolia"], {
+      SEPOLIA_RPC_URL: "http://127.0.0.1:9",
+      DEPLOYER_PRIVATE_KEY: UNFUNDED.privateKey,
+    });
+    expectCleanFailure(run);
+    expect(run.output).to.contain(
+      "DEPLOYER_PRIVATE_KEY is a raw key in the environment, refused for sepolia: use DEPLOYER_KEYSTORE + " +
+        "DEPLOYER_KEYSTORE_PASSWORD_FILE, or set DEPLOYER_ALLOW_RAW_KEY=1 for a throw-away testnet key",
+    );
+  });
+
   it("names the keystore, the password file and both variables on a wrong password", async function () {
     const wallet = Wallet.createRandom();
     const keystore = path.join(work, "deployer.keystore.json");
@@ -138,6 +150,7 @@ describe("deploy command: deployer mistakes (child process)", function () {
     const run = await deploy(["--network", "sepolia"], {
       SEPOLIA_RPC_URL: other!.url,
       DEPLOYER_PRIVATE_KEY: UNFUNDED.privateKey,
+      DEPLOYER_ALLOW_RAW_KEY: "1",
     });
     expectCleanFailure(run);
     expect(run.output).to.contain("the RPC in SEPOLIA_RPC_URL serves chain id 31337, but sepolia is chain id 11155111");
@@ -148,6 +161,7 @@ describe("deploy command: deployer mistakes (child process)", function () {
     const run = await deploy(["--network", "sepolia"], {
       SEPOLIA_RPC_URL: url,
       DEPLOYER_PRIVATE_KEY: UNFUNDED.privateKey,
+      DEPLOYER_ALLOW_RAW_KEY: "1",
     });
     expectCleanFailure(run);
     expect(run.output).to.contain(`cannot reach sepolia's RPC at ${url}`);
@@ -161,6 +175,7 @@ describe("deploy command: deployer mistakes (child process)", function () {
     const run = await deploy(["--network", "sepolia"], {
       SEPOLIA_RPC_URL: sepolia!.url,
       DEPLOYER_PRIVATE_KEY: UNFUNDED.privateKey,
+      DEPLOYER_ALLOW_RAW_KEY: "1",
       DEPLOY_CONFIG: config,
     });
     expectCleanFailure(run);
@@ -175,6 +190,7 @@ describe("deploy command: deployer mistakes (child process)", function () {
     const run = await deploy(["--network", "sepolia"], {
       SEPOLIA_RPC_URL: sepolia!.url,
       DEPLOYER_PRIVATE_KEY: UNFUNDED.privateKey,
+      DEPLOYER_ALLOW_RAW_KEY: "1",
       DEPLOY_CONFIG: path.join(work, "nope.json"),
     });
     expectCleanFailure(run);

@@ -57,6 +57,7 @@ describe("deploy resume after an interruption (anvil, 2 confirmations, no termin
     Object.assign(env, {
       SEPOLIA_RPC_URL: node.url,
       DEPLOYER_PRIVATE_KEY: DEPLOYER.privateKey,
+      DEPLOYER_ALLOW_RAW_KEY: "1",
       DEPLOY_CONFIG: path.join(work, "sepolia.json"),
       DEPLOYMENTS_DIR: path.join(work, "deployments"),
       SAFE_BATCH_FILE: path.join(work, "admin-calls.json"),
