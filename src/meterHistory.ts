@@ -432,6 +432,16 @@ export interface FetchHistoryOptions {
 }
 
 /**
+ * The chain's head block number, asked of the node itself: ethers' `getBlockNumber` may answer from
+ * its request cache (250 ms) or its polled head, and miss a batch submitted a moment ago.
+ */
+async function headBlock(provider: Provider): Promise<number> {
+  const send = (provider as { send?: (method: string, params: unknown[]) => Promise<unknown> }).send;
+  if (typeof send === "function") return Number(await send.call(provider, "eth_blockNumber", []));
+  return provider.getBlockNumber();
+}
+
+/**
  * Reads every `BatchAccepted` log of the oracle at `oracleAddress` and the readings of each batch
  * from its transaction, through an ethers provider; returns the history (or extends `options.into`).
  * Each batch's root is recomputed and compared with the log's, so a wrong decode cannot go unnoticed.
@@ -444,7 +454,7 @@ export async function fetchMeterHistory(
   const history = options.into ?? new MeterHistory();
   const oracle = oracleAddress.toLowerCase();
   const topic = oracleInterface.getEvent("BatchAccepted")!.topicHash;
-  const toBlock = options.toBlock ?? (await provider.getBlockNumber());
+  const toBlock = options.toBlock ?? (await headBlock(provider));
   const range = options.blockRange ?? 10_000;
   const blockTimes = new Map<number, bigint>();
   for (let from = options.fromBlock ?? 0; from <= toBlock; from += range) {
