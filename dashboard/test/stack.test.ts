@@ -2,9 +2,10 @@
  * The indexer and the dashboard against the real stack: anvil (from npm), the system deployed by the
  * project's deploy scripts (`npx hardhat deploy --network localhost`), the story of scripts/scenario.ts
  * told on it (signed oracle batches, leases settled, ended early, disputed, closed; a vault harvested and
- * claimed), then
+ * claimed; a loan funded, harvested and repaid; a demand-response event proven), then
  *
- * 1. the indexer on embedded PGlite: its tables equal the chain's state (views and logs read directly);
+ * 1. the indexer on embedded PGlite: its tables equal the chain's state (views and logs read directly;
+ *    loans as `loanOf`, demand-response outcomes as `outcomeOf`);
  * 2. the same on a real PostgreSQL server (Debian's `postgresql`, a throw-away cluster);
  * 3. the dashboard in Debian's Chromium (playwright-core): its figures equal the chain's, the NFT's
  *    on-chain image decodes, parses and renders; a screenshot per page in `test-output/`.
