@@ -153,6 +153,8 @@ export interface ChainState {
   tokens: Record<string, { decimals: number; symbol: string }>;
   loans: ChainLoan[];
   programmes: { programmeId: number; sponsor: string; token: string; eventCount: number }[];
+  /** Every enrolled asset's `memberOf` (endEvent 0: still enrolled). */
+  members: { programmeId: number; assetId: string; firstEvent: number; endEvent: number; lesseeShareBps: number }[];
   drEvents: ChainDrEvent[];
   outcomes: ChainOutcome[];
 }
@@ -356,6 +358,7 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
   const programmes: ChainState["programmes"] = [];
   const drEvents: ChainDrEvent[] = [];
   const outcomes: ChainOutcome[] = [];
+  const members: ChainState["members"] = [];
   const enrolled = new Map<number, Set<bigint>>();
   for (const log of await dr.queryFilter(dr.filters.AssetEnrolled!(), 0, head.number)) {
     const a = (log as unknown as { args: { programmeId: bigint; assetId: bigint } }).args;
@@ -372,6 +375,16 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
       token: lower(prog.token),
       eventCount: Number(prog.eventCount),
     });
+    for (const assetId of enrolled.get(p) ?? []) {
+      const m = await dr.memberOf(p, assetId, tag);
+      members.push({
+        programmeId: p,
+        assetId: String(assetId),
+        firstEvent: Number(m.firstEvent),
+        endEvent: Number(m.endEvent),
+        lesseeShareBps: Number(m.lesseeShareBps),
+      });
+    }
     for (let e = 1; e <= Number(prog.eventCount); e++) {
       const ev = await dr.eventOf(p, e, tag);
       const start = BigInt(ev.startTime);
@@ -422,6 +435,7 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
     tokens,
     loans,
     programmes,
+    members,
     drEvents,
     outcomes,
   };

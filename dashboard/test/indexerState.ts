@@ -42,6 +42,7 @@ export interface IndexedState {
   loans: Record<string, unknown>[];
   loanEvents: Record<string, unknown>[];
   programmes: Record<string, unknown>[];
+  members: Record<string, unknown>[];
   drEvents: Record<string, unknown>[];
   outcomes: Record<string, unknown>[];
 }
@@ -59,6 +60,7 @@ export async function readIndexedState(url: string): Promise<IndexedState> {
     loans,
     loanEvents,
     programmes,
+    members,
     drEvents,
     outcomes,
   ] = await Promise.all([
@@ -95,6 +97,7 @@ export async function readIndexedState(url: string): Promise<IndexedState> {
     ),
     allRows<Record<string, unknown>>(url, "loanEvents", "loanId kind account amount toInterest toPrincipal"),
     allRows<Record<string, unknown>>(url, "drProgrammes", "programmeId sponsor token deposited withdrawn eventCount"),
+    allRows<Record<string, unknown>>(url, "drMembers", "programmeId assetId firstEvent endEvent lesseeShareBps"),
     allRows<Record<string, unknown>>(
       url,
       "drEvents",
@@ -118,6 +121,7 @@ export async function readIndexedState(url: string): Promise<IndexedState> {
     loans,
     loanEvents,
     programmes,
+    members,
     drEvents,
     outcomes,
   };

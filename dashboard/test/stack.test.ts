@@ -244,6 +244,16 @@ function tableChecks(indexed: () => IndexedState) {
       sortBy(programmes, (p) => String(p.programmeId)),
       sortBy(chain.programmes, (p) => String(p.programmeId)),
     );
+    const members = indexed().members.map((m) => ({
+      programmeId: m.programmeId,
+      assetId: m.assetId,
+      firstEvent: m.firstEvent,
+      // The table leaves it empty while the asset is enrolled; memberOf answers 0.
+      endEvent: m.endEvent ?? 0,
+      lesseeShareBps: m.lesseeShareBps,
+    }));
+    const memberKey = (m: { programmeId: unknown; assetId: unknown }) => `${m.programmeId}-${m.assetId}`;
+    assert.deepEqual(sortBy(members, memberKey), sortBy(chain.members, memberKey));
     const events = indexed().drEvents.map((e) => ({
       programmeId: e.programmeId,
       eventIndex: e.eventIndex,
