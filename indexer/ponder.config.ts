@@ -9,6 +9,8 @@
 import path from "node:path";
 import { createConfig, factory } from "ponder";
 import { getAbiItem } from "viem";
+import { CreditFacilityAbi } from "./abis/CreditFacility";
+import { DemandResponseProgrammeAbi } from "./abis/DemandResponseProgramme";
 import { GpuAssetNFTAbi } from "./abis/GpuAssetNFT";
 import { RevenueSplitVaultAbi } from "./abis/RevenueSplitVault";
 import { RevenueSplitVaultFactoryAbi } from "./abis/RevenueSplitVaultFactory";
@@ -49,5 +51,7 @@ export default createConfig({
       }),
       startBlock: system.vaultFactory.startBlock,
     },
+    CreditFacility: { chain: "chain", abi: CreditFacilityAbi, ...system.creditFacility },
+    DemandResponseProgramme: { chain: "chain", abi: DemandResponseProgrammeAbi, ...system.demandResponse },
   },
 });

@@ -217,3 +217,177 @@ export const vaultHarvest = onchainTable("vault_harvest", (t) => ({
   revenuePerShareScaled: t.bigint().notNull(),
   blockTimestamp: t.bigint().notNull(),
 }));
+
+// ─── CreditFacility ──────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A loan against a pledged asset, from the facility's events: the terms of `AssetPledged`, the funding,
+ * and the running sums of every harvest split, reserve draw, payment and claim. Each sum is the one the
+ * facility keeps in `loanOf` (interestPaid, principalRepaid, reserveBalance, borrowerClaimable,
+ * lenderClaimed, lenderRecovered), added up from the events that move it.
+ */
+export const loan = onchainTable(
+  "loan",
+  (t) => ({
+    loanId: t.bigint().primaryKey(),
+    assetId: t.bigint().notNull(),
+    borrower: t.hex().notNull(),
+    /** The loan's custody account: the asset's owner (and the escrow's payee) while the loan holds it. */
+    custody: t.hex().notNull(),
+    token: t.hex().notNull(),
+    principal: t.bigint().notNull(),
+    reserveTarget: t.bigint().notNull(),
+    interestRateBpsPerYear: t.integer().notNull(),
+    periodSeconds: t.bigint().notNull(),
+    periodCount: t.integer().notNull(),
+    amortizationPeriods: t.integer().notNull(),
+    graceSeconds: t.bigint().notNull(),
+    /** "Requested" | "Active" | "Repaid" | "Foreclosed" | "Cancelled" (LoanStatus). */
+    status: t.text().notNull(),
+    /** Who funded it (the note's first holder; the note may have changed hands since). */
+    lender: t.hex(),
+    /** When interest started, and the last due date (LoanFunded). */
+    startTime: t.bigint(),
+    maturity: t.bigint(),
+    /** Revenue harvested while the loan was not foreclosed (RevenueHarvested amounts). */
+    harvested: t.bigint().notNull(),
+    harvests: t.integer().notNull(),
+    /** Revenue harvested after foreclosure: all the note holder's (RevenueRecovered). */
+    recovered: t.bigint().notNull(),
+    /** Interest and principal paid: by the waterfall, the reserve and repayments. */
+    interestPaid: t.bigint().notNull(),
+    principalRepaid: t.bigint().notNull(),
+    /** The waterfall's parts, summed over the harvests. */
+    toInterest: t.bigint().notNull(),
+    toPrincipal: t.bigint().notNull(),
+    toReserve: t.bigint().notNull(),
+    toBorrower: t.bigint().notNull(),
+    /** Paid by repayments (PaymentMade). */
+    repaidInterest: t.bigint().notNull(),
+    repaidPrincipal: t.bigint().notNull(),
+    /** Paid out of the reserve (ReserveDrawn, interest and principal). */
+    reserveDrawn: t.bigint().notNull(),
+    /** The reserve held now: harvested into it less drawn and released. */
+    reserveBalance: t.bigint().notNull(),
+    /** The reserve handed to the borrower at full repayment (LoanRepaid). */
+    reserveReleased: t.bigint().notNull(),
+    /** The borrower's revenue and released reserve not claimed yet. */
+    borrowerClaimable: t.bigint().notNull(),
+    borrowerClaimed: t.bigint().notNull(),
+    lenderClaimed: t.bigint().notNull(),
+    principalWrittenOff: t.bigint(),
+    interestWrittenOff: t.bigint(),
+    /** Where the NFT went at foreclosure, and the note holder who foreclosed. */
+    foreclosedTo: t.hex(),
+    foreclosedBy: t.hex(),
+    pledgedAt: t.bigint().notNull(),
+    fundedAt: t.bigint(),
+    /** Repaid, foreclosed or cancelled. */
+    closedAt: t.bigint(),
+  }),
+  (table) => ({ assetIndex: index().on(table.assetId), borrowerIndex: index().on(table.borrower) }),
+);
+
+/** Every event of a loan, in order (pledge, funding, harvests, draws, payments, claims, the close). */
+export const loanEvent = onchainTable(
+  "loan_event",
+  (t) => ({
+    id: t.text().primaryKey(),
+    loanId: t.bigint().notNull(),
+    /** The event's name: "AssetPledged", "LoanFunded", "RevenueHarvested", "PaymentMade", … */
+    kind: t.text().notNull(),
+    account: t.hex(),
+    /** The event's amount (a harvest's revenue, a payment's total, a claim, a draw). */
+    amount: t.bigint().notNull(),
+    toInterest: t.bigint(),
+    toPrincipal: t.bigint(),
+    blockTimestamp: t.bigint().notNull(),
+  }),
+  (table) => ({ loanIndex: index().on(table.loanId) }),
+);
+
+// ─── DemandResponseProgramme ─────────────────────────────────────────────────────────────────────
+
+/** A demand-response programme: its sponsor, token and funds (deposited, withdrawn). */
+export const drProgramme = onchainTable("dr_programme", (t) => ({
+  programmeId: t.integer().primaryKey(),
+  sponsor: t.hex().notNull(),
+  token: t.hex().notNull(),
+  deposited: t.bigint().notNull(),
+  withdrawn: t.bigint().notNull(),
+  eventCount: t.integer().notNull(),
+  createdAt: t.bigint().notNull(),
+}));
+
+/** An asset's membership of a programme: called by events [firstEvent, endEvent) (endEvent null: still enrolled). */
+export const drMember = onchainTable(
+  "dr_member",
+  (t) => ({
+    programmeId: t.integer().notNull(),
+    assetId: t.bigint().notNull(),
+    firstEvent: t.integer().notNull(),
+    endEvent: t.integer(),
+    lesseeShareBps: t.integer().notNull(),
+  }),
+  (table) => ({ pk: primaryKey({ columns: [table.programmeId, table.assetId] }) }),
+);
+
+/** A curtailment event as announced (EventParams), with its reservation and what became of it. */
+export const drEvent = onchainTable(
+  "dr_event",
+  (t) => ({
+    /** `<programmeId>-<eventIndex>`. */
+    id: t.text().primaryKey(),
+    programmeId: t.integer().notNull(),
+    eventIndex: t.integer().notNull(),
+    noticeTime: t.bigint().notNull(),
+    startTime: t.bigint().notNull(),
+    endTime: t.bigint().notNull(),
+    /** Token base units per kWh reduced. */
+    ratePerKWh: t.bigint().notNull(),
+    committedReductionJ: t.bigint().notNull(),
+    /** "PreNotice" | "PriorDay" (BaselineRule). */
+    baselineRule: t.text().notNull(),
+    baselineWindowSeconds: t.bigint().notNull(),
+    memberCount: t.integer().notNull(),
+    /** Reserved at the announcement: the largest credit of every asset called. */
+    reserved: t.bigint().notNull(),
+    provenCount: t.integer().notNull(),
+    /** "Announced" | "Cancelled" | "Released" (EventStatus). */
+    status: t.text().notNull(),
+    /** Returned to the funds by a cancellation or the release. */
+    released: t.bigint().notNull(),
+    announcedAt: t.bigint().notNull(),
+  }),
+  (table) => ({ programmeIndex: index().on(table.programmeId) }),
+);
+
+/** An asset's outcome for an event: its check-in, its proven reduction and the credit's payment. */
+export const drOutcome = onchainTable(
+  "dr_outcome",
+  (t) => ({
+    /** `<programmeId>-<eventIndex>-<assetId>`. */
+    id: t.text().primaryKey(),
+    programmeId: t.integer().notNull(),
+    eventIndex: t.integer().notNull(),
+    assetId: t.bigint().notNull(),
+    /** "None" (checked in, not proven yet) | "Credited" | "NoReduction" | "Unproven" | "Late" (OutcomeStatus). */
+    status: t.text().notNull(),
+    baselineJ: t.bigint(),
+    meteredJ: t.bigint(),
+    reductionJ: t.bigint(),
+    credit: t.bigint().notNull(),
+    /** The lessee who checked in, and the share promised to it. */
+    participant: t.hex(),
+    participantShareBps: t.integer(),
+    ownerPaid: t.boolean().notNull(),
+    lesseePaid: t.boolean().notNull(),
+    /** Paid to the owner (and to whom), paid to the lessee, returned to the funds (a burned asset). */
+    toOwner: t.bigint().notNull(),
+    ownerPaidTo: t.hex(),
+    toLessee: t.bigint().notNull(),
+    returned: t.bigint().notNull(),
+    provenAt: t.bigint(),
+  }),
+  (table) => ({ eventIndex: index().on(table.programmeId, table.eventIndex), assetIndex: index().on(table.assetId) }),
+);

@@ -2,18 +2,22 @@
  * A real story on a local chain, for the indexer and dashboard tests and the README screenshot: three
  * GPU servers registered, one fractionalized into a vault, two leases, 31 signed oracle batches, a
  * settlement, an early end, a dispute resolved by the arbiter, closes with refunds, a harvest, claims,
- * a share transfer and withdrawals. Every call is a real transaction against the system deployed by the
+ * a share transfer and withdrawals; a loan against the second (leased) server, funded, harvested from
+ * its lease revenue and repaid; a demand-response event that the first server curtails for (credited)
+ * and the third does not (no reduction). Every call is a real transaction against the system deployed by the
  * project's deploy scripts; oracle batches are EIP-712 signed by the configured signers (2 of 3) and
  * every settle/close/dispute proof is built from chain logs by `src/meterHistory.ts`.
  *
  *   tsx scripts/scenario.ts --rpc <url> --deployments <deployments/localhost dir>
  *
- * Accounts are anvil's (the standard test mnemonic, unlocked; at least 14: `--accounts 20`), in the
+ * Accounts are anvil's (the standard test mnemonic, unlocked; at least 15: `--accounts 20`), in the
  * roles config/localhost.json gives them. Chain time moves with `evm_setNextBlockTimestamp`.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, type InterfaceAbi, type Signer } from "ethers";
+import { CreditFacilityAbi } from "../../indexer/abis/CreditFacility";
+import { DemandResponseProgrammeAbi } from "../../indexer/abis/DemandResponseProgramme";
 import { GpuAssetNFTAbi } from "../../indexer/abis/GpuAssetNFT";
 import { RevenueSplitVaultAbi } from "../../indexer/abis/RevenueSplitVault";
 import { RevenueSplitVaultFactoryAbi } from "../../indexer/abis/RevenueSplitVaultFactory";
@@ -21,10 +25,19 @@ import { SettlementEscrowAbi } from "../../indexer/abis/SettlementEscrow";
 import { UsageOracleAbi } from "../../indexer/abis/UsageOracle";
 import { makeBatch, oracleDomain, signBatch, submitArgs, type Reading } from "../../src/eip712";
 import { ABSENT_BOUNDARY, fetchMeterHistory, leaseProofs } from "../../src/meterHistory";
+import {
+  BaselineRule,
+  boundaryPostTimes,
+  eventTimes,
+  reductionProofs,
+  type StoredEvent,
+} from "../../src/demandResponse";
 
 const MNEMONIC = Mnemonic.fromPhrase("test test test test test test test test test test test junk");
 const ROLE = {
   keeper: 0,
+  /** config/localhost.json's admin: holds the demand-response programme's SPONSOR_ROLE. */
+  sponsor: 1,
   registrar: 2,
   arbiter: 4,
   signers: [5, 6],
@@ -34,6 +47,7 @@ const ROLE = {
   lumen: 11,
   quark: 12,
   cleo: 13,
+  lender: 14,
 };
 const HOUR = 3_600n;
 const USDC = 1_000_000n;
@@ -71,9 +85,17 @@ const SERVERS: Spec[] = [
   },
 ];
 
-/** Hour `h`'s metering of server `i`: GPUs available, busy fraction, watts per GPU; null = no reading. */
+/** The demand-response event: hours (after t0) of its start and end, on the hourly batches. */
+const EVENT_START_HOUR = 16;
+const EVENT_END_HOUR = 18;
+
+/** Hour `h`'s metering of server `i`: GPUs available, busy fraction, watts per GPU; null = no reading.
+ *  Server 1 curtails to 150 W per GPU during the demand-response event (hours 17 and 18). */
 function hourOf(i: number, h: number): { available: number; busy: number; watts: number } | null {
-  if (i === 0) return { available: h >= 6 && h < 9 ? 4 : 8, busy: 0.55 + 0.05 * Math.sin(h), watts: 520 };
+  if (i === 0) {
+    const curtailed = h > EVENT_START_HOUR && h <= EVENT_END_HOUR;
+    return { available: h >= 6 && h < 9 ? 4 : 8, busy: 0.55 + 0.05 * Math.sin(h), watts: curtailed ? 150 : 520 };
+  }
   if (i === 1) return h >= 14 && h < 18 ? null : { available: 4, busy: 0.25 + 0.1 * Math.cos(h), watts: 260 };
   return { available: 2, busy: 0, watts: 60 };
 }
@@ -83,6 +105,10 @@ export interface ScenarioResult {
   vault: string;
   leases: bigint[];
   batches: number;
+  loans: bigint[];
+  /** The demand-response programme and its event. */
+  programmeId: number;
+  eventIndex: number;
 }
 
 export async function runScenario(rpcUrl: string, deploymentsDir: string, log: (line: string) => void = () => {}) {
@@ -90,7 +116,7 @@ export async function runScenario(rpcUrl: string, deploymentsDir: string, log: (
   const address = (name: string) =>
     JSON.parse(fs.readFileSync(path.join(deploymentsDir, `${name}.json`), "utf8")).address as string;
   const accounts = (await provider.send("eth_accounts", [])) as string[];
-  if (accounts.length < 14) throw new Error("the scenario needs 14 unlocked accounts (anvil --accounts 20)");
+  if (accounts.length < 15) throw new Error("the scenario needs 15 unlocked accounts (anvil --accounts 20)");
   const as = async (i: number): Promise<Signer> => provider.getSigner(accounts[i]);
   const contract = (name: string, abi: unknown, signer: Signer) =>
     new Contract(address(name), abi as InterfaceAbi, signer);
@@ -99,6 +125,8 @@ export async function runScenario(rpcUrl: string, deploymentsDir: string, log: (
   const oracle = contract("UsageOracle", UsageOracleAbi, keeper);
   const escrow = contract("SettlementEscrow", SettlementEscrowAbi, keeper);
   const factory = contract("RevenueSplitVaultFactory", RevenueSplitVaultFactoryAbi, keeper);
+  const facility = contract("CreditFacility", CreditFacilityAbi, keeper);
+  const programme = contract("DemandResponseProgramme", DemandResponseProgrammeAbi, keeper);
   const usdc = new Contract(
     address("Stablecoin"),
     ["function mint(address,uint256)", "function approve(address,uint256) returns (bool)"],
@@ -217,9 +245,92 @@ export async function runScenario(rpcUrl: string, deploymentsDir: string, log: (
   );
   log("two leases open");
 
-  // 30 hourly batches; Quark ends its lease early after 20 h.
+  // The operator borrows against server 2 (its own, leased to Quark): pledged, funded by the lender.
+  const lender = await as(ROLE.lender);
+  const principal = 200n * USDC;
+  await tick();
+  await send(usdc.mint(accounts[ROLE.lender], principal));
+  await tick();
+  await send((usdc.connect(lender) as Contract).approve(await facility.getAddress(), principal));
+  await tick();
+  await send((nft.connect(operator) as Contract).setApprovalForAll(await facility.getAddress(), true));
+  await tick();
+  await send(
+    (facility.connect(operator) as Contract).pledge(2n, {
+      token,
+      principal,
+      reserveTarget: 5n * USDC,
+      interestRateBpsPerYear: 1_200,
+      periodSeconds: 3n * 24n * HOUR,
+      periodCount: 1,
+      amortizationPeriods: 1,
+      graceSeconds: 12n * HOUR,
+    }),
+  );
+  const loanId = BigInt(await facility.loanCount());
+  await tick();
+  await send((facility.connect(lender) as Contract).fund(loanId));
+  log(`loan ${loanId} against server 2 funded`);
+
+  // The sponsor's demand-response programme: funded, servers 1 and 3 enrolled.
+  const sponsor = await as(ROLE.sponsor);
+  await tick();
+  await send(usdc.mint(accounts[ROLE.sponsor], 10n * USDC));
+  await tick();
+  await send((usdc.connect(sponsor) as Contract).approve(await programme.getAddress(), 10n * USDC));
+  await tick();
+  await send((programme.connect(sponsor) as Contract).createProgramme(token));
+  const programmeId = Number(await programme.programmeCount());
+  await tick();
+  await send((programme.connect(sponsor) as Contract).deposit(programmeId, 10n * USDC));
+  for (const assetId of [1n, 3n]) {
+    await tick();
+    await send((programme.connect(sponsor) as Contract).enroll(programmeId, assetId));
+  }
+
+  // 30 hourly batches; the grid event is announced after 14 h; Quark ends its lease early after 20 h.
+  let eventIndex = 0;
+  let event: StoredEvent | undefined;
   for (let h = 1; h <= 30; h++) {
     await post(h, t0 + BigInt(h) * HOUR);
+    if (h === EVENT_START_HOUR - 2) {
+      // Notice now, curtail from hour 16 to 18; baseline: the 2 h before the notice. 2 USDC per kWh
+      // reduced, up to 1 kWh per server.
+      await tick();
+      await send(
+        (programme.connect(sponsor) as Contract).announce(programmeId, {
+          noticeTime: now,
+          startTime: t0 + BigInt(EVENT_START_HOUR) * HOUR,
+          endTime: t0 + BigInt(EVENT_END_HOUR) * HOUR,
+          ratePerKWh: 2n * USDC,
+          committedReductionJ: 3_600_000n,
+          baselineRule: BaselineRule.PreNotice,
+          baselineWindowSeconds: 2n * HOUR,
+        }),
+      );
+      eventIndex = Number((await programme.programmeOf(programmeId)).eventCount);
+      event = (await programme.eventOf(programmeId, eventIndex)) as StoredEvent;
+      // The feeder's demand-response hook: the boundaries must be readings; here they are hourly batches.
+      for (const time of boundaryPostTimes([event], now)) {
+        if ((time - t0) % HOUR !== 0n) throw new Error(`event boundary ${time} is not an hourly batch`);
+      }
+    }
+    if (h === EVENT_END_HOUR) {
+      // The event is over and its end is metered: prove both servers' reductions from the chain's meters.
+      // (Up to the head as the node reports it now: ethers may answer getBlockNumber from its cache.)
+      const head = Number(await provider.send("eth_blockNumber", []));
+      const history = await fetchMeterHistory(provider as never, await oracle.getAddress(), { toBlock: head });
+      if (now !== eventTimes(event!).endTime) throw new Error("the last batch is not at the event end");
+      for (const assetId of [1n, 3n]) {
+        const proofs = reductionProofs(history, event!, assetId);
+        if (!proofs) throw new Error(`server ${assetId}: no reading at the event end`);
+        await tick();
+        await send(programme.proveReduction(programmeId, eventIndex, assetId, proofs));
+      }
+      await tick();
+      await send(programme.claimOwnerCredit(programmeId, eventIndex, 1n));
+      log(`grid event ${programmeId}-${eventIndex}: reductions proven, server 1's credit paid to its vault`);
+    }
     if (h === 20) {
       await tick();
       await send((escrow.connect(quark) as Contract).endByLessee(2n));
@@ -246,6 +357,18 @@ export async function runScenario(rpcUrl: string, deploymentsDir: string, log: (
     close2?.final ? escrow.close(2n, close2.start, close2.point) : escrow.close(2n, ABSENT_BOUNDARY, ABSENT_BOUNDARY),
   );
   log("lease 1 settled, lease 2 closed");
+
+  // The loan: lease 2's revenue reached the custody; harvest it, the operator repays the rest, the
+  // lender claims.
+  await tick();
+  await send(facility.harvest(loanId));
+  await tick();
+  await send((usdc.connect(operator) as Contract).approve(await facility.getAddress(), principal));
+  await tick();
+  await send((facility.connect(operator) as Contract).repay(loanId, principal));
+  await tick();
+  await send((facility.connect(lender) as Contract).claimAsLender(loanId, accounts[ROLE.lender]));
+  log(`loan ${loanId} harvested, repaid, claimed`);
 
   // Lumen disputes the rest of its bill (readings of any age); the arbiter refunds a quarter.
   const dispute = await proofsFor(1n, true);
@@ -280,7 +403,15 @@ export async function runScenario(rpcUrl: string, deploymentsDir: string, log: (
   await send((escrow.connect(quark) as Contract).withdraw(token, accounts[ROLE.quark]));
   log("harvested, claimed, withdrawn");
   provider.destroy();
-  return { assets, vault: vaultAddress, leases: [1n, 2n], batches } satisfies ScenarioResult;
+  return {
+    assets,
+    vault: vaultAddress,
+    leases: [1n, 2n],
+    batches,
+    loans: [loanId],
+    programmeId,
+    eventIndex,
+  } satisfies ScenarioResult;
 }
 
 function flag(name: string): string | undefined {

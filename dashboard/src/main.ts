@@ -1,10 +1,11 @@
 /**
- * The dashboard: four pages over the indexer's API, routed by the URL hash.
+ * The dashboard: five pages over the indexer's API, routed by the URL hash.
  *
  * - `#/` fleet: per asset utilization, availability, energy and kWh per GPU-hour over its metered history
  * - `#/asset/<id>`: the NFT's on-chain card, its spec, time-series charts of its meters, its leases
  * - `#/leases`: every lease with its bill (one line per settled window) and its accounts
  * - `#/vaults`: every vault with its holders' shares, claimed and claimable revenue
+ * - `#/credit`: every loan against an asset (credit facility) and every demand-response event with its outcomes
  *
  * `document.body.dataset.ready` is set to the page's name once its data is on screen (the browser test
  * and the bench wait for it).
@@ -155,7 +156,7 @@ async function chainTime(config: DashboardConfig): Promise<bigint> {
 function nav(active: string): string {
   const link = (href: string, label: string, key: string) =>
     `<a href="${href}" class="${active === key ? "active" : ""}">${label}</a>`;
-  return `<nav>${link("#/", "Fleet", "fleet")}${link("#/leases", "Leases", "leases")}${link("#/vaults", "Vaults", "vaults")}</nav>`;
+  return `<nav>${link("#/", "Fleet", "fleet")}${link("#/leases", "Leases", "leases")}${link("#/vaults", "Vaults", "vaults")}${link("#/credit", "Credit & grid", "credit")}</nav>`;
 }
 
 function shell(active: string, title: string, body: string, network: string): void {
@@ -459,6 +460,141 @@ async function vaultsPage(config: DashboardConfig): Promise<void> {
   shell("vaults", "Vaults", out.join("") || "<p>No vaults.</p>", config.network);
 }
 
+// ─── Credit & grid ───────────────────────────────────────────────────────────────────────────────
+
+interface LoanRow {
+  loanId: string;
+  assetId: string;
+  borrower: string;
+  token: string;
+  status: string;
+  lender: string | null;
+  principal: string;
+  interestRateBpsPerYear: number;
+  harvested: string;
+  interestPaid: string;
+  principalRepaid: string;
+  toBorrower: string;
+  reserveBalance: string;
+  principalWrittenOff: string | null;
+  foreclosedTo: string | null;
+}
+
+interface DrEventRow {
+  programmeId: number;
+  eventIndex: number;
+  noticeTime: string;
+  startTime: string;
+  endTime: string;
+  ratePerKWh: string;
+  committedReductionJ: string;
+  memberCount: number;
+  status: string;
+  reserved: string;
+}
+
+interface DrOutcomeRow {
+  programmeId: number;
+  eventIndex: number;
+  assetId: string;
+  status: string;
+  reductionJ: string | null;
+  credit: string;
+  toOwner: string;
+  toLessee: string;
+  ownerPaid: boolean;
+  lesseePaid: boolean;
+}
+
+/** Joules as kWh, three decimals. */
+const kWh = (joules: string | null) => (joules === null ? "—" : formatNumber(Number(joules) / 3.6e6, 3));
+
+async function creditPage(config: DashboardConfig): Promise<void> {
+  const [loans, programmes, events, outcomes] = await Promise.all([
+    graphqlAll<LoanRow>(
+      config,
+      "loans",
+      `orderBy: "loanId", orderDirection: "asc"`,
+      "loanId assetId borrower token status lender principal interestRateBpsPerYear harvested interestPaid principalRepaid toBorrower reserveBalance principalWrittenOff foreclosedTo",
+    ),
+    graphqlAll<{ programmeId: number; token: string; sponsor: string }>(
+      config,
+      "drProgrammes",
+      "",
+      "programmeId token sponsor",
+    ),
+    graphqlAll<DrEventRow>(
+      config,
+      "drEvents",
+      "",
+      "programmeId eventIndex noticeTime startTime endTime ratePerKWh committedReductionJ memberCount status reserved",
+    ),
+    graphqlAll<DrOutcomeRow>(
+      config,
+      "drOutcomes",
+      "",
+      "programmeId eventIndex assetId status reductionJ credit toOwner toLessee ownerPaid lesseePaid",
+    ),
+  ]);
+  const loanRows: string[] = [];
+  for (const l of loans) {
+    const token = await tokenInfo(config, l.token);
+    loanRows.push(`<tr data-loan="${l.loanId}">
+      <td class="num">${l.loanId}</td><td><a href="#/asset/${l.assetId}">#${l.assetId}</a></td>
+      <td><code title="${esc(l.borrower)}">${esc(shortAddress(l.borrower))}</code></td>
+      <td data-field="status">${esc(l.status)}</td>
+      ${amountCell(BigInt(l.principal), token)}<td class="num">${formatBps(l.interestRateBpsPerYear)}</td>
+      ${amountCell(BigInt(l.harvested), token)}${amountCell(BigInt(l.interestPaid), token)}
+      ${amountCell(BigInt(l.principalRepaid), token)}${amountCell(BigInt(l.toBorrower), token)}
+      ${amountCell(BigInt(l.reserveBalance), token)}
+      <td>${l.lender ? `<code title="${esc(l.lender)}">${esc(shortAddress(l.lender))}</code>` : "—"}</td>
+      <td>${l.foreclosedTo ? `<code title="${esc(l.foreclosedTo)}">${esc(shortAddress(l.foreclosedTo))}</code>` : "—"}</td>
+    </tr>`);
+  }
+  const loanTable = loans.length
+    ? `<table class="grid loans"><thead><tr><th>Loan</th><th>Asset</th><th>Borrower</th><th>Status</th><th>Principal</th>
+        <th>Rate / yr</th><th>Harvested</th><th>Interest paid</th><th>Principal repaid</th><th>To borrower</th>
+        <th>Reserve</th><th>Lender</th><th>Foreclosed to</th></tr></thead><tbody>${loanRows.join("")}</tbody></table>`
+    : "<p>No loans.</p>";
+  const eventArticles: string[] = [];
+  const sorted = [...events].sort((a, b) => a.programmeId - b.programmeId || a.eventIndex - b.eventIndex);
+  for (const e of sorted) {
+    const programme = programmes.find((p) => p.programmeId === e.programmeId);
+    if (!programme) continue;
+    const token = await tokenInfo(config, programme.token);
+    const own = outcomes
+      .filter((o) => o.programmeId === e.programmeId && o.eventIndex === e.eventIndex)
+      .sort((a, b) => Number(BigInt(a.assetId) - BigInt(b.assetId)));
+    const rows = own
+      .map(
+        (o) => `<tr data-asset="${o.assetId}">
+          <td><a href="#/asset/${o.assetId}">#${o.assetId}</a></td><td data-field="status">${esc(o.status)}</td>
+          <td class="num">${kWh(o.reductionJ)}</td>${amountCell(BigInt(o.credit), token)}
+          ${amountCell(BigInt(o.toOwner), token)}${amountCell(BigInt(o.toLessee), token)}
+          <td>${o.ownerPaid ? "owner" : ""}${o.ownerPaid && o.lesseePaid ? ", " : ""}${o.lesseePaid ? "lessee" : ""}</td>
+        </tr>`,
+      )
+      .join("");
+    eventArticles.push(`<article class="dr-event" data-event="${e.programmeId}-${e.eventIndex}">
+      <h3>Programme ${e.programmeId}, event ${e.eventIndex} <span class="status">${esc(e.status)}</span></h3>
+      <table class="grid totals"><thead><tr><th>Notice</th><th>Start</th><th>End</th><th>Rate / kWh</th>
+        <th>Committed kWh</th><th>Assets called</th><th>Reserved</th></tr></thead>
+        <tbody><tr><td>${formatTime(BigInt(e.noticeTime))}</td><td>${formatTime(BigInt(e.startTime))}</td>
+        <td>${formatTime(BigInt(e.endTime))}</td>${amountCell(BigInt(e.ratePerKWh), token)}
+        <td class="num">${kWh(e.committedReductionJ)}</td><td class="num">${e.memberCount}</td>
+        ${amountCell(BigInt(e.reserved), token)}</tr></tbody></table>
+      <table class="grid outcomes"><thead><tr><th>Asset</th><th>Outcome</th><th>Reduction kWh</th><th>Credit</th>
+        <th>To owner</th><th>To lessee</th><th>Paid</th></tr></thead><tbody>${rows}</tbody></table>
+    </article>`);
+  }
+  shell(
+    "credit",
+    "Credit & grid",
+    `<h2>Loans</h2>${loanTable}<h2>Demand-response events</h2>${eventArticles.join("") || "<p>No events.</p>"}`,
+    config.network,
+  );
+}
+
 // ─── Router ──────────────────────────────────────────────────────────────────────────────────────
 
 let configPromise: Promise<DashboardConfig> | null = null;
@@ -473,6 +609,7 @@ async function route(): Promise<void> {
     if (asset) await assetPage(config, asset[1]!);
     else if (hash === "/leases") await leasesPage(config);
     else if (hash === "/vaults") await vaultsPage(config);
+    else if (hash === "/credit") await creditPage(config);
     else await fleetPage(config, fleetPageNumber ? Number(fleetPageNumber[1]) : 1);
     performance.mark("page:ready");
     document.body.dataset.ready = asset ? "asset" : hash === "/" || fleetPageNumber ? "fleet" : hash.slice(1);

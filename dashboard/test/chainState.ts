@@ -5,6 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Contract, JsonRpcProvider, ZeroAddress, type InterfaceAbi } from "ethers";
+import { CreditFacilityAbi } from "../../indexer/abis/CreditFacility";
+import { DemandResponseProgrammeAbi } from "../../indexer/abis/DemandResponseProgramme";
 import { GpuAssetNFTAbi } from "../../indexer/abis/GpuAssetNFT";
 import { RevenueSplitVaultAbi } from "../../indexer/abis/RevenueSplitVault";
 import { RevenueSplitVaultFactoryAbi } from "../../indexer/abis/RevenueSplitVaultFactory";
@@ -14,6 +16,9 @@ import { fetchMeterHistory } from "../../src/meterHistory";
 
 const STATUS = ["Active", "Maintenance", "Retired"];
 const END_REASON = ["None", "Expired", "EndedByLessee", "TerminatedByProvider", "InsufficientFunds"];
+const LOAN_STATUS = ["None", "Requested", "Active", "Repaid", "Foreclosed", "Cancelled"];
+const OUTCOME_STATUS = ["None", "Credited", "NoReduction", "Unproven", "Late"];
+const EVENT_STATUS = ["Announced", "Cancelled", "Released"];
 
 const lower = (a: string) => a.toLowerCase();
 
@@ -79,6 +84,54 @@ export interface ChainVault {
   revenuePerShareScaled: string;
 }
 
+/** A loan as `loanOf` states it, with its custody (`custodyOf`) and its lender (the `LoanFunded` log). */
+export interface ChainLoan {
+  loanId: string;
+  assetId: string;
+  borrower: string;
+  custody: string;
+  token: string;
+  principal: string;
+  reserveTarget: string;
+  interestRateBpsPerYear: number;
+  status: string;
+  lender: string | null;
+  startTime: string;
+  interestPaid: string;
+  principalRepaid: string;
+  reserveBalance: string;
+  borrowerClaimable: string;
+  lenderClaimed: string;
+  lenderRecovered: string;
+}
+
+/** A demand-response event as `eventOf` stores it. */
+export interface ChainDrEvent {
+  programmeId: number;
+  eventIndex: number;
+  noticeTime: string;
+  startTime: string;
+  endTime: string;
+  ratePerKWh: string;
+  committedReductionJ: string;
+  memberCount: number;
+  provenCount: number;
+  status: string;
+}
+
+/** An asset's outcome for an event as `outcomeOf` states it (every called asset with one recorded). */
+export interface ChainOutcome {
+  programmeId: number;
+  eventIndex: number;
+  assetId: string;
+  status: string;
+  credit: string;
+  ownerPaid: boolean;
+  lesseePaid: boolean;
+  /** `participantOf`'s account (null: none checked in). */
+  participant: string | null;
+}
+
 export interface ChainState {
   blockNumber: number;
   timestamp: bigint;
@@ -98,6 +151,12 @@ export interface ChainState {
   tokenURIs: Record<string, string>;
   /** decimals() and symbol() of the escrow's tokens. */
   tokens: Record<string, { decimals: number; symbol: string }>;
+  loans: ChainLoan[];
+  programmes: { programmeId: number; sponsor: string; token: string; eventCount: number }[];
+  /** Every enrolled asset's `memberOf` (endEvent 0: still enrolled). */
+  members: { programmeId: number; assetId: string; firstEvent: number; endEvent: number; lesseeShareBps: number }[];
+  drEvents: ChainDrEvent[];
+  outcomes: ChainOutcome[];
 }
 
 function address(dir: string, name: string): string {
@@ -261,6 +320,104 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
       });
     }
   }
+  // Credit: every loan, as the facility's views state it.
+  const facility = new Contract(address(deploymentsDir, "CreditFacility"), CreditFacilityAbi as InterfaceAbi, provider);
+  const loans: ChainLoan[] = [];
+  const loanCount = Number(await facility.loanCount(tag));
+  for (let id = 1; id <= loanCount; id++) {
+    const l = await facility.loanOf(id, tag);
+    const funded = (await facility.queryFilter(facility.filters.LoanFunded!(id), 0, head.number))[0] as unknown as
+      { args: { lender: string } } | undefined;
+    loans.push({
+      loanId: String(id),
+      assetId: String(l.assetId),
+      borrower: lower(l.borrower),
+      custody: lower(await facility.custodyOf(id, tag)),
+      token: lower(l.token),
+      principal: String(l.principal),
+      reserveTarget: String(l.reserveTarget),
+      interestRateBpsPerYear: Number(l.interestRateBpsPerYear),
+      status: LOAN_STATUS[Number(l.status)]!,
+      lender: funded ? lower(funded.args.lender) : null,
+      startTime: String(l.startTime),
+      interestPaid: String(l.interestPaid),
+      principalRepaid: String(l.principalRepaid),
+      reserveBalance: String(l.reserveBalance),
+      borrowerClaimable: String(l.borrowerClaimable),
+      lenderClaimed: String(l.lenderClaimed),
+      lenderRecovered: String(l.lenderRecovered),
+    });
+  }
+
+  // Demand response: every programme, event, and the outcome of every asset an event called.
+  const dr = new Contract(
+    address(deploymentsDir, "DemandResponseProgramme"),
+    DemandResponseProgrammeAbi as InterfaceAbi,
+    provider,
+  );
+  const programmes: ChainState["programmes"] = [];
+  const drEvents: ChainDrEvent[] = [];
+  const outcomes: ChainOutcome[] = [];
+  const members: ChainState["members"] = [];
+  const enrolled = new Map<number, Set<bigint>>();
+  for (const log of await dr.queryFilter(dr.filters.AssetEnrolled!(), 0, head.number)) {
+    const a = (log as unknown as { args: { programmeId: bigint; assetId: bigint } }).args;
+    const set = enrolled.get(Number(a.programmeId)) ?? new Set<bigint>();
+    set.add(a.assetId);
+    enrolled.set(Number(a.programmeId), set);
+  }
+  const programmeCount = Number(await dr.programmeCount(tag));
+  for (let p = 1; p <= programmeCount; p++) {
+    const prog = await dr.programmeOf(p, tag);
+    programmes.push({
+      programmeId: p,
+      sponsor: lower(prog.sponsor),
+      token: lower(prog.token),
+      eventCount: Number(prog.eventCount),
+    });
+    for (const assetId of enrolled.get(p) ?? []) {
+      const m = await dr.memberOf(p, assetId, tag);
+      members.push({
+        programmeId: p,
+        assetId: String(assetId),
+        firstEvent: Number(m.firstEvent),
+        endEvent: Number(m.endEvent),
+        lesseeShareBps: Number(m.lesseeShareBps),
+      });
+    }
+    for (let e = 1; e <= Number(prog.eventCount); e++) {
+      const ev = await dr.eventOf(p, e, tag);
+      const start = BigInt(ev.startTime);
+      drEvents.push({
+        programmeId: p,
+        eventIndex: e,
+        noticeTime: String(start - BigInt(ev.noticeLeadSeconds)),
+        startTime: String(start),
+        endTime: String(start + BigInt(ev.durationSeconds)),
+        ratePerKWh: String(ev.ratePerKWh),
+        committedReductionJ: String(ev.committedReductionJ),
+        memberCount: Number(ev.memberCount),
+        provenCount: Number(ev.provenCount),
+        status: EVENT_STATUS[Number(ev.status)]!,
+      });
+      for (const assetId of enrolled.get(p) ?? []) {
+        if (!(await dr.isCalled(p, e, assetId, tag))) continue;
+        const o = await dr.outcomeOf(p, e, assetId, tag);
+        const who = (await dr.participantOf(p, e, assetId, tag)).account as string;
+        if (Number(o.status) === 0 && who === ZeroAddress) continue;
+        outcomes.push({
+          programmeId: p,
+          eventIndex: e,
+          assetId: String(assetId),
+          status: OUTCOME_STATUS[Number(o.status)]!,
+          credit: String(o.credit),
+          ownerPaid: Boolean(o.ownerPaid),
+          lesseePaid: Boolean(o.lesseePaid),
+          participant: who === ZeroAddress ? null : lower(who),
+        });
+      }
+    }
+  }
   provider.destroy();
   return {
     blockNumber: head.number,
@@ -276,5 +433,10 @@ export async function readChainState(rpcUrl: string, deploymentsDir: string): Pr
     holders,
     tokenURIs,
     tokens,
+    loans,
+    programmes,
+    members,
+    drEvents,
+    outcomes,
   };
 }

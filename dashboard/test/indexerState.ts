@@ -39,10 +39,31 @@ export interface IndexedState {
   vaults: Record<string, unknown>[];
   holders: Record<string, unknown>[];
   batches: Record<string, unknown>[];
+  loans: Record<string, unknown>[];
+  loanEvents: Record<string, unknown>[];
+  programmes: Record<string, unknown>[];
+  members: Record<string, unknown>[];
+  drEvents: Record<string, unknown>[];
+  outcomes: Record<string, unknown>[];
 }
 
 export async function readIndexedState(url: string): Promise<IndexedState> {
-  const [assets, readings, leases, charges, balances, vaults, holders, batches] = await Promise.all([
+  const [
+    assets,
+    readings,
+    leases,
+    charges,
+    balances,
+    vaults,
+    holders,
+    batches,
+    loans,
+    loanEvents,
+    programmes,
+    members,
+    drEvents,
+    outcomes,
+  ] = await Promise.all([
     allRows<Record<string, unknown>>(
       url,
       "assets",
@@ -67,6 +88,41 @@ export async function readIndexedState(url: string): Promise<IndexedState> {
     ),
     allRows<Record<string, unknown>>(url, "vaultHolders", "vault holder shares claimed claimable"),
     allRows<Record<string, unknown>>(url, "oracleBatchs", "batchIndex readingCount"),
+    allRows<Record<string, unknown>>(
+      url,
+      "loans",
+      "loanId assetId borrower custody token principal reserveTarget interestRateBpsPerYear status lender startTime " +
+        "harvested harvests recovered interestPaid principalRepaid toInterest toPrincipal toReserve toBorrower " +
+        "repaidInterest repaidPrincipal reserveDrawn reserveBalance reserveReleased borrowerClaimable borrowerClaimed lenderClaimed",
+    ),
+    allRows<Record<string, unknown>>(url, "loanEvents", "loanId kind account amount toInterest toPrincipal"),
+    allRows<Record<string, unknown>>(url, "drProgrammes", "programmeId sponsor token deposited withdrawn eventCount"),
+    allRows<Record<string, unknown>>(url, "drMembers", "programmeId assetId firstEvent endEvent lesseeShareBps"),
+    allRows<Record<string, unknown>>(
+      url,
+      "drEvents",
+      "programmeId eventIndex noticeTime startTime endTime ratePerKWh committedReductionJ memberCount provenCount status reserved",
+    ),
+    allRows<Record<string, unknown>>(
+      url,
+      "drOutcomes",
+      "programmeId eventIndex assetId status credit ownerPaid lesseePaid participant toOwner ownerPaidTo toLessee",
+    ),
   ]);
-  return { assets, readings, leases, charges, balances, vaults, holders, batches };
+  return {
+    assets,
+    readings,
+    leases,
+    charges,
+    balances,
+    vaults,
+    holders,
+    batches,
+    loans,
+    loanEvents,
+    programmes,
+    members,
+    drEvents,
+    outcomes,
+  };
 }

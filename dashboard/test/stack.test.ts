@@ -2,9 +2,10 @@
  * The indexer and the dashboard against the real stack: anvil (from npm), the system deployed by the
  * project's deploy scripts (`npx hardhat deploy --network localhost`), the story of scripts/scenario.ts
  * told on it (signed oracle batches, leases settled, ended early, disputed, closed; a vault harvested and
- * claimed), then
+ * claimed; a loan funded, harvested and repaid; a demand-response event proven), then
  *
- * 1. the indexer on embedded PGlite: its tables equal the chain's state (views and logs read directly);
+ * 1. the indexer on embedded PGlite: its tables equal the chain's state (views and logs read directly;
+ *    loans as `loanOf`, demand-response outcomes as `outcomeOf`);
  * 2. the same on a real PostgreSQL server (Debian's `postgresql`, a throw-away cluster);
  * 3. the dashboard in Debian's Chromium (playwright-core): its figures equal the chain's, the NFT's
  *    on-chain image decodes, parses and renders; a screenshot per page in `test-output/`.
@@ -182,6 +183,119 @@ function tableChecks(indexed: () => IndexedState) {
       "a holder has revenue left to claim",
     );
   });
+
+  it("has every loan as the facility's loanOf states it: terms, status, lender, payments, reserve, claims", () => {
+    const rows = indexed().loans.map((l) => ({
+      loanId: l.loanId,
+      assetId: l.assetId,
+      borrower: lower(l.borrower),
+      custody: lower(l.custody),
+      token: lower(l.token),
+      principal: l.principal,
+      reserveTarget: l.reserveTarget,
+      interestRateBpsPerYear: l.interestRateBpsPerYear,
+      status: l.status,
+      lender: lower(l.lender),
+      startTime: l.startTime ?? "0",
+      interestPaid: l.interestPaid,
+      principalRepaid: l.principalRepaid,
+      reserveBalance: l.reserveBalance,
+      borrowerClaimable: l.borrowerClaimable,
+      lenderClaimed: l.lenderClaimed,
+      lenderRecovered: l.recovered,
+    }));
+    assert.deepEqual(
+      sortBy(rows, (r) => String(r.loanId)),
+      sortBy(chain.loans, (r) => r.loanId),
+    );
+    assert.ok(
+      chain.loans.some((l) => l.status === "Repaid" && l.interestPaid !== "0" && l.lenderClaimed !== "0"),
+      "the scenario repays a loan with interest and its lender claims",
+    );
+    // The harvests' waterfall parts add up to what was harvested; what paid the debt is the sum of its parts.
+    for (const l of indexed().loans) {
+      const n = (k: string) => BigInt(l[k] as string);
+      assert.equal(n("toInterest") + n("toPrincipal") + n("toReserve") + n("toBorrower"), n("harvested"));
+      assert.ok(n("harvests") > 0n, `loan ${l.loanId} harvested`);
+      const history = indexed()
+        .loanEvents.filter((e) => e.loanId === l.loanId)
+        .map((e) => e.kind);
+      for (const kind of [
+        "AssetPledged",
+        "LoanFunded",
+        "RevenueHarvested",
+        "PaymentMade",
+        "LoanRepaid",
+        "LenderClaimed",
+      ]) {
+        assert.ok(history.includes(kind), `loan ${l.loanId}: ${kind}`);
+      }
+    }
+  });
+
+  it("has every demand-response programme, event and outcome as the programme's views state them", () => {
+    const programmes = indexed().programmes.map((p) => ({
+      programmeId: p.programmeId,
+      sponsor: lower(p.sponsor),
+      token: lower(p.token),
+      eventCount: p.eventCount,
+    }));
+    assert.deepEqual(
+      sortBy(programmes, (p) => String(p.programmeId)),
+      sortBy(chain.programmes, (p) => String(p.programmeId)),
+    );
+    const members = indexed().members.map((m) => ({
+      programmeId: m.programmeId,
+      assetId: m.assetId,
+      firstEvent: m.firstEvent,
+      // The table leaves it empty while the asset is enrolled; memberOf answers 0.
+      endEvent: m.endEvent ?? 0,
+      lesseeShareBps: m.lesseeShareBps,
+    }));
+    const memberKey = (m: { programmeId: unknown; assetId: unknown }) => `${m.programmeId}-${m.assetId}`;
+    assert.deepEqual(sortBy(members, memberKey), sortBy(chain.members, memberKey));
+    const events = indexed().drEvents.map((e) => ({
+      programmeId: e.programmeId,
+      eventIndex: e.eventIndex,
+      noticeTime: e.noticeTime,
+      startTime: e.startTime,
+      endTime: e.endTime,
+      ratePerKWh: e.ratePerKWh,
+      committedReductionJ: e.committedReductionJ,
+      memberCount: e.memberCount,
+      provenCount: e.provenCount,
+      status: e.status,
+    }));
+    const eventKey = (e: { programmeId: unknown; eventIndex: unknown }) => `${e.programmeId}-${e.eventIndex}`;
+    assert.deepEqual(sortBy(events, eventKey), sortBy(chain.drEvents, eventKey));
+    const outcomes = indexed().outcomes.map((o) => ({
+      programmeId: o.programmeId,
+      eventIndex: o.eventIndex,
+      assetId: o.assetId,
+      status: o.status,
+      credit: o.credit,
+      ownerPaid: o.ownerPaid,
+      lesseePaid: o.lesseePaid,
+      participant: lower(o.participant),
+    }));
+    const key = (o: { programmeId: unknown; eventIndex: unknown; assetId: unknown }) =>
+      `${o.programmeId}-${o.eventIndex}-${o.assetId}`;
+    assert.deepEqual(sortBy(outcomes, key), sortBy(chain.outcomes, key));
+    assert.ok(chain.outcomes.length >= 2, "the scenario's event calls two servers");
+    assert.ok(
+      chain.outcomes.some((o) => o.status === "Credited" && o.credit !== "0" && o.ownerPaid),
+      "a server is credited and its owner paid",
+    );
+    assert.ok(
+      chain.outcomes.some((o) => o.status !== "Credited"),
+      "a server did not reduce",
+    );
+    // With no lessee checked in, the owner's part is the whole credit.
+    for (const o of indexed().outcomes) {
+      if (o.ownerPaid && o.participant === null)
+        assert.equal(o.toOwner, o.credit, `${o.programmeId}-${o.eventIndex}-${o.assetId}`);
+    }
+  });
 }
 
 describe("indexer on embedded PGlite", () => {
@@ -223,6 +337,8 @@ describe("indexer on PostgreSQL (DATABASE_URL)", () => {
   it("keeps the tables in the PostgreSQL server itself", () => {
     assert.equal(Number(postgres.query("SELECT count(*) FROM public.meter_reading")), chain.readings.length);
     assert.equal(Number(postgres.query("SELECT count(*) FROM public.lease")), chain.leases.length);
+    assert.equal(Number(postgres.query("SELECT count(*) FROM public.loan")), chain.loans.length);
+    assert.equal(Number(postgres.query("SELECT count(*) FROM public.dr_outcome")), chain.outcomes.length);
     assert.match(postgres.query("SELECT version()"), /^PostgreSQL \d+/);
   });
 });
@@ -401,5 +517,27 @@ describe("dashboard in Chromium", () => {
       assert.equal(claimedShown, toCents(cents(BigInt(v.totalClaimed), decimals)));
     }
     await page.screenshot({ path: path.join(OUTPUT, "vaults.png"), fullPage: true });
+  });
+
+  it("shows every loan and every demand-response outcome with the chain's status and amounts", async () => {
+    await open("#/credit", "credit");
+    assert.ok(chain.loans.length > 0 && chain.outcomes.length > 0);
+    for (const l of chain.loans) {
+      const { decimals } = chain.tokens[l.token]!;
+      const row = page.locator(`table.loans tr[data-loan="${l.loanId}"]`);
+      assert.equal(await row.locator('[data-field="status"]').innerText(), l.status);
+      const cells = row.locator("td");
+      assert.equal(await cells.nth(4).innerText(), cents(BigInt(l.principal), decimals));
+      assert.equal(await cells.nth(7).innerText(), cents(BigInt(l.interestPaid), decimals));
+      assert.equal(await cells.nth(8).innerText(), cents(BigInt(l.principalRepaid), decimals));
+    }
+    for (const o of chain.outcomes) {
+      const token = chain.programmes.find((p) => p.programmeId === o.programmeId)!.token;
+      const { decimals } = chain.tokens[token]!;
+      const row = page.locator(`article[data-event="${o.programmeId}-${o.eventIndex}"] tr[data-asset="${o.assetId}"]`);
+      assert.equal(await row.locator('[data-field="status"]').innerText(), o.status);
+      assert.equal(await row.locator("td").nth(3).innerText(), cents(BigInt(o.credit), decimals));
+    }
+    await page.screenshot({ path: path.join(OUTPUT, "credit.png"), fullPage: true });
   });
 });

@@ -7,11 +7,17 @@ import { ponder } from "ponder:registry";
 import { eq } from "ponder";
 import {
   asset,
+  drEvent,
+  drMember,
+  drOutcome,
+  drProgramme,
   escrowBalance,
   lease,
   leaseCharge,
   leaseEvent,
   leaseTerms,
+  loan,
+  loanEvent,
   meterReading,
   oracleBatch,
   vault,
@@ -29,6 +35,12 @@ const ZERO = "0x0000000000000000000000000000000000000000";
 const STATUS = ["Active", "Maintenance", "Retired"] as const;
 /** EndReason by its uint8 value (contracts/types/EscrowTypes.sol). */
 const END_REASON = ["None", "Expired", "EndedByLessee", "TerminatedByProvider", "InsufficientFunds"] as const;
+
+/** LoanStatus by its uint8 value (contracts/types/CreditTypes.sol). */
+const LOAN_STATUS = ["None", "Requested", "Active", "Repaid", "Foreclosed", "Cancelled"] as const;
+/** OutcomeStatus, BaselineRule (contracts/types/DemandResponseTypes.sol). */
+const OUTCOME_STATUS = ["None", "Credited", "NoReduction", "Unproven", "Late"] as const;
+const BASELINE_RULE = ["PreNotice", "PriorDay"] as const;
 
 const nameOf = (names: readonly string[], value: number): string => names[value] ?? `Unknown(${value})`;
 const eventId = (event: { transaction: { hash: string }; log: { logIndex: number } }) =>
@@ -499,4 +511,387 @@ ponder.on("RevenueSplitVault:RevenueClaimed", async ({ event, context }) => {
 ponder.on("RevenueSplitVault:Redeemed", async ({ event, context }) => {
   await context.db.update(vault, { address: event.log.address }).set({ redeemedBy: event.args.account });
   await context.db.update(asset, { assetId: event.args.assetId }).set({ vault: null });
+});
+
+// ─── CreditFacility ──────────────────────────────────────────────────────────────────────────────
+
+/** One row of a loan's history. */
+async function loanHistory(
+  context: { db: { insert: any } },
+  event: { transaction: { hash: string }; log: { logIndex: number }; block: { timestamp: bigint } },
+  row: {
+    loanId: bigint;
+    kind: string;
+    account: `0x${string}` | null;
+    amount: bigint;
+    toInterest?: bigint;
+    toPrincipal?: bigint;
+  },
+): Promise<void> {
+  await context.db.insert(loanEvent).values({
+    id: eventId(event),
+    loanId: row.loanId,
+    kind: row.kind,
+    account: row.account,
+    amount: row.amount,
+    toInterest: row.toInterest ?? null,
+    toPrincipal: row.toPrincipal ?? null,
+    blockTimestamp: event.block.timestamp,
+  });
+}
+
+ponder.on("CreditFacility:AssetPledged", async ({ event, context }) => {
+  const { loanId, assetId, borrower, custody, terms } = event.args;
+  await context.db.insert(loan).values({
+    loanId,
+    assetId,
+    borrower,
+    custody,
+    token: terms.token,
+    principal: terms.principal,
+    reserveTarget: terms.reserveTarget,
+    interestRateBpsPerYear: terms.interestRateBpsPerYear,
+    periodSeconds: BigInt(terms.periodSeconds),
+    periodCount: terms.periodCount,
+    amortizationPeriods: terms.amortizationPeriods,
+    graceSeconds: BigInt(terms.graceSeconds),
+    status: nameOf(LOAN_STATUS, 1),
+    lender: null,
+    startTime: null,
+    maturity: null,
+    harvested: 0n,
+    harvests: 0,
+    recovered: 0n,
+    interestPaid: 0n,
+    principalRepaid: 0n,
+    toInterest: 0n,
+    toPrincipal: 0n,
+    toReserve: 0n,
+    toBorrower: 0n,
+    repaidInterest: 0n,
+    repaidPrincipal: 0n,
+    reserveDrawn: 0n,
+    reserveBalance: 0n,
+    reserveReleased: 0n,
+    borrowerClaimable: 0n,
+    borrowerClaimed: 0n,
+    lenderClaimed: 0n,
+    principalWrittenOff: null,
+    interestWrittenOff: null,
+    foreclosedTo: null,
+    foreclosedBy: null,
+    pledgedAt: event.block.timestamp,
+    fundedAt: null,
+    closedAt: null,
+  });
+  await loanHistory(context, event, { loanId, kind: "AssetPledged", account: borrower, amount: terms.principal });
+});
+
+ponder.on("CreditFacility:PledgeCancelled", async ({ event, context }) => {
+  const { loanId, borrower } = event.args;
+  await context.db.update(loan, { loanId }).set({ status: nameOf(LOAN_STATUS, 5), closedAt: event.block.timestamp });
+  await loanHistory(context, event, { loanId, kind: "PledgeCancelled", account: borrower, amount: 0n });
+});
+
+ponder.on("CreditFacility:LoanFunded", async ({ event, context }) => {
+  const { loanId, lender, principal, startTime, maturity } = event.args;
+  await context.db.update(loan, { loanId }).set({
+    status: nameOf(LOAN_STATUS, 2),
+    lender,
+    startTime,
+    maturity,
+    fundedAt: event.block.timestamp,
+  });
+  await loanHistory(context, event, { loanId, kind: "LoanFunded", account: lender, amount: principal });
+});
+
+// The waterfall: interest → principal → reserve → borrower (the split sums to the amount).
+ponder.on("CreditFacility:RevenueHarvested", async ({ event, context }) => {
+  const { loanId, caller, amount, split } = event.args;
+  await context.db.update(loan, { loanId }).set((r) => ({
+    harvested: r.harvested + amount,
+    harvests: r.harvests + 1,
+    interestPaid: r.interestPaid + split.toInterest,
+    principalRepaid: r.principalRepaid + split.toPrincipal,
+    toInterest: r.toInterest + split.toInterest,
+    toPrincipal: r.toPrincipal + split.toPrincipal,
+    toReserve: r.toReserve + split.toReserve,
+    toBorrower: r.toBorrower + split.toBorrower,
+    reserveBalance: r.reserveBalance + split.toReserve,
+    borrowerClaimable: r.borrowerClaimable + split.toBorrower,
+  }));
+  await loanHistory(context, event, {
+    loanId,
+    kind: "RevenueHarvested",
+    account: caller,
+    amount,
+    toInterest: split.toInterest,
+    toPrincipal: split.toPrincipal,
+  });
+});
+
+ponder.on("CreditFacility:RevenueRecovered", async ({ event, context }) => {
+  const { loanId, caller, amount } = event.args;
+  await context.db.update(loan, { loanId }).set((r) => ({ recovered: r.recovered + amount }));
+  await loanHistory(context, event, { loanId, kind: "RevenueRecovered", account: caller, amount });
+});
+
+ponder.on("CreditFacility:ReserveDrawn", async ({ event, context }) => {
+  const { loanId, toInterest, toPrincipal } = event.args;
+  await context.db.update(loan, { loanId }).set((r) => ({
+    interestPaid: r.interestPaid + toInterest,
+    principalRepaid: r.principalRepaid + toPrincipal,
+    reserveDrawn: r.reserveDrawn + toInterest + toPrincipal,
+    reserveBalance: r.reserveBalance - toInterest - toPrincipal,
+  }));
+  await loanHistory(context, event, {
+    loanId,
+    kind: "ReserveDrawn",
+    account: null,
+    amount: toInterest + toPrincipal,
+    toInterest,
+    toPrincipal,
+  });
+});
+
+ponder.on("CreditFacility:PaymentMade", async ({ event, context }) => {
+  const { loanId, payer, toInterest, toPrincipal } = event.args;
+  await context.db.update(loan, { loanId }).set((r) => ({
+    interestPaid: r.interestPaid + toInterest,
+    principalRepaid: r.principalRepaid + toPrincipal,
+    repaidInterest: r.repaidInterest + toInterest,
+    repaidPrincipal: r.repaidPrincipal + toPrincipal,
+  }));
+  await loanHistory(context, event, {
+    loanId,
+    kind: "PaymentMade",
+    account: payer,
+    amount: toInterest + toPrincipal,
+    toInterest,
+    toPrincipal,
+  });
+});
+
+// Repaid in full: the NFT went back to the borrower and the reserve became the borrower's to claim.
+ponder.on("CreditFacility:LoanRepaid", async ({ event, context }) => {
+  const { loanId, borrower, reserveReleased } = event.args;
+  await context.db.update(loan, { loanId }).set((r) => ({
+    status: nameOf(LOAN_STATUS, 3),
+    reserveReleased,
+    reserveBalance: r.reserveBalance - reserveReleased,
+    borrowerClaimable: r.borrowerClaimable + reserveReleased,
+    closedAt: event.block.timestamp,
+  }));
+  await loanHistory(context, event, { loanId, kind: "LoanRepaid", account: borrower, amount: reserveReleased });
+});
+
+ponder.on("CreditFacility:LoanForeclosed", async ({ event, context }) => {
+  const { loanId, to, noteHolder, principalWrittenOff, interestWrittenOff } = event.args;
+  await context.db.update(loan, { loanId }).set({
+    status: nameOf(LOAN_STATUS, 4),
+    principalWrittenOff,
+    interestWrittenOff,
+    foreclosedTo: to,
+    foreclosedBy: noteHolder,
+    closedAt: event.block.timestamp,
+  });
+  await loanHistory(context, event, {
+    loanId,
+    kind: "LoanForeclosed",
+    account: noteHolder,
+    amount: principalWrittenOff + interestWrittenOff,
+    toInterest: interestWrittenOff,
+    toPrincipal: principalWrittenOff,
+  });
+});
+
+ponder.on("CreditFacility:LenderClaimed", async ({ event, context }) => {
+  const { loanId, account, amount } = event.args;
+  await context.db.update(loan, { loanId }).set((r) => ({ lenderClaimed: r.lenderClaimed + amount }));
+  await loanHistory(context, event, { loanId, kind: "LenderClaimed", account, amount });
+});
+
+ponder.on("CreditFacility:BorrowerClaimed", async ({ event, context }) => {
+  const { loanId, borrower, amount } = event.args;
+  await context.db.update(loan, { loanId }).set((r) => ({
+    borrowerClaimable: r.borrowerClaimable - amount,
+    borrowerClaimed: r.borrowerClaimed + amount,
+  }));
+  await loanHistory(context, event, { loanId, kind: "BorrowerClaimed", account: borrower, amount });
+});
+
+ponder.on("CreditFacility:TokenCollected", async ({ event, context }) => {
+  const { loanId, to, amount } = event.args;
+  await loanHistory(context, event, { loanId, kind: "TokenCollected", account: to, amount });
+});
+
+// ─── DemandResponseProgramme ─────────────────────────────────────────────────────────────────────
+
+const drEventId = (programmeId: number, eventIndex: number) => `${programmeId}-${eventIndex}`;
+const drOutcomeId = (programmeId: number, eventIndex: number, assetId: bigint) =>
+  `${programmeId}-${eventIndex}-${assetId}`;
+
+/** An outcome row before anything is known of it (a check-in or a proof creates it). */
+const emptyOutcome = (programmeId: number, eventIndex: number, assetId: bigint) => ({
+  id: drOutcomeId(programmeId, eventIndex, assetId),
+  programmeId,
+  eventIndex,
+  assetId,
+  status: "None",
+  baselineJ: null,
+  meteredJ: null,
+  reductionJ: null,
+  credit: 0n,
+  participant: null,
+  participantShareBps: null,
+  ownerPaid: false,
+  lesseePaid: false,
+  toOwner: 0n,
+  ownerPaidTo: null,
+  toLessee: 0n,
+  returned: 0n,
+  provenAt: null,
+});
+
+ponder.on("DemandResponseProgramme:ProgrammeCreated", async ({ event, context }) => {
+  const { programmeId, sponsor, token } = event.args;
+  await context.db.insert(drProgramme).values({
+    programmeId,
+    sponsor,
+    token,
+    deposited: 0n,
+    withdrawn: 0n,
+    eventCount: 0,
+    createdAt: event.block.timestamp,
+  });
+});
+
+ponder.on("DemandResponseProgramme:ProgrammeFunded", async ({ event, context }) => {
+  const { programmeId, amount } = event.args;
+  await context.db.update(drProgramme, { programmeId }).set((r) => ({ deposited: r.deposited + amount }));
+});
+
+ponder.on("DemandResponseProgramme:FundsWithdrawn", async ({ event, context }) => {
+  const { programmeId, amount } = event.args;
+  await context.db.update(drProgramme, { programmeId }).set((r) => ({ withdrawn: r.withdrawn + amount }));
+});
+
+ponder.on("DemandResponseProgramme:AssetEnrolled", async ({ event, context }) => {
+  const { programmeId, assetId, firstEvent } = event.args;
+  // Enrolled at most once per programme; the lessee share is the member's own (0 until set).
+  await context.db
+    .insert(drMember)
+    .values({ programmeId, assetId, firstEvent, endEvent: null, lesseeShareBps: 0 })
+    .onConflictDoUpdate({ firstEvent, endEvent: null });
+});
+
+ponder.on("DemandResponseProgramme:AssetRemoved", async ({ event, context }) => {
+  const { programmeId, assetId, endEvent } = event.args;
+  await context.db.update(drMember, { programmeId, assetId }).set({ endEvent });
+});
+
+ponder.on("DemandResponseProgramme:LesseeShareSet", async ({ event, context }) => {
+  const { programmeId, assetId, lesseeShareBps } = event.args;
+  await context.db.update(drMember, { programmeId, assetId }).set({ lesseeShareBps });
+});
+
+ponder.on("DemandResponseProgramme:EventAnnounced", async ({ event, context }) => {
+  const { programmeId, eventIndex, params, memberCount, reserved } = event.args;
+  await context.db.insert(drEvent).values({
+    id: drEventId(programmeId, eventIndex),
+    programmeId,
+    eventIndex,
+    noticeTime: params.noticeTime,
+    startTime: params.startTime,
+    endTime: params.endTime,
+    ratePerKWh: params.ratePerKWh,
+    committedReductionJ: params.committedReductionJ,
+    baselineRule: nameOf(BASELINE_RULE, params.baselineRule),
+    baselineWindowSeconds: params.baselineWindowSeconds,
+    memberCount,
+    reserved,
+    provenCount: 0,
+    status: "Announced",
+    released: 0n,
+    announcedAt: event.block.timestamp,
+  });
+  await context.db.update(drProgramme, { programmeId }).set({ eventCount: eventIndex });
+});
+
+ponder.on("DemandResponseProgramme:EventCancelled", async ({ event, context }) => {
+  const { programmeId, eventIndex, released } = event.args;
+  await context.db.update(drEvent, { id: drEventId(programmeId, eventIndex) }).set({ status: "Cancelled", released });
+});
+
+ponder.on("DemandResponseProgramme:EventReleased", async ({ event, context }) => {
+  const { programmeId, eventIndex, released } = event.args;
+  await context.db.update(drEvent, { id: drEventId(programmeId, eventIndex) }).set({ status: "Released", released });
+});
+
+ponder.on("DemandResponseProgramme:CheckedIn", async ({ event, context }) => {
+  const { programmeId, eventIndex, assetId, participant, shareBps } = event.args;
+  await context.db
+    .insert(drOutcome)
+    .values({ ...emptyOutcome(programmeId, eventIndex, assetId), participant, participantShareBps: shareBps })
+    .onConflictDoUpdate({ participant, participantShareBps: shareBps });
+});
+
+/** Records a proven outcome; an in-window proof (not `Late`) counts in the event's proven assets. */
+async function recordOutcome(
+  context: { db: any },
+  event: { block: { timestamp: bigint } },
+  programmeId: number,
+  eventIndex: number,
+  assetId: bigint,
+  outcome: { status: number; baselineJ: bigint; meteredJ: bigint; reductionJ: bigint | null; credit: bigint },
+): Promise<void> {
+  const values = {
+    status: nameOf(OUTCOME_STATUS, outcome.status),
+    baselineJ: outcome.baselineJ,
+    meteredJ: outcome.meteredJ,
+    reductionJ: outcome.reductionJ,
+    credit: outcome.credit,
+    provenAt: event.block.timestamp,
+  };
+  await context.db
+    .insert(drOutcome)
+    .values({ ...emptyOutcome(programmeId, eventIndex, assetId), ...values })
+    .onConflictDoUpdate(values);
+  if (outcome.status !== OUTCOME_STATUS.indexOf("Late")) {
+    await context.db
+      .update(drEvent, { id: drEventId(programmeId, eventIndex) })
+      .set((r: { provenCount: number }) => ({ provenCount: r.provenCount + 1 }));
+  }
+}
+
+ponder.on("DemandResponseProgramme:ReductionProven", async ({ event, context }) => {
+  const { programmeId, eventIndex, assetId, reduction } = event.args;
+  await recordOutcome(context, event, programmeId, eventIndex, assetId, reduction);
+});
+
+// NoReduction or Unproven: nothing is owed (the event carries no reduction; the credit is 0).
+ponder.on("DemandResponseProgramme:NonCompliance", async ({ event, context }) => {
+  const { programmeId, eventIndex, assetId, status, baselineJ, meteredJ } = event.args;
+  await recordOutcome(context, event, programmeId, eventIndex, assetId, {
+    status,
+    baselineJ,
+    meteredJ,
+    reductionJ: null,
+    credit: 0n,
+  });
+});
+
+ponder.on("DemandResponseProgramme:CreditPaid", async ({ event, context }) => {
+  const { programmeId, eventIndex, assetId, to, amount, lesseePart } = event.args;
+  await context.db
+    .update(drOutcome, { id: drOutcomeId(programmeId, eventIndex, assetId) })
+    .set(lesseePart ? { lesseePaid: true, toLessee: amount } : { ownerPaid: true, toOwner: amount, ownerPaidTo: to });
+});
+
+// The owner's part of a burned asset's credit went back to the sponsor's funds.
+ponder.on("DemandResponseProgramme:CreditReturned", async ({ event, context }) => {
+  const { programmeId, eventIndex, assetId, amount } = event.args;
+  await context.db
+    .update(drOutcome, { id: drOutcomeId(programmeId, eventIndex, assetId) })
+    .set({ ownerPaid: true, returned: amount });
 });

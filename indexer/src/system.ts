@@ -20,6 +20,8 @@ export interface IndexedSystem {
   oracle: Deployed;
   escrow: Deployed;
   vaultFactory: Deployed;
+  creditFacility: Deployed;
+  demandResponse: Deployed;
 }
 
 const NAMES = {
@@ -27,6 +29,8 @@ const NAMES = {
   oracle: "UsageOracle",
   escrow: "SettlementEscrow",
   vaultFactory: "RevenueSplitVaultFactory",
+  creditFacility: "CreditFacility",
+  demandResponse: "DemandResponseProgramme",
 } as const;
 
 /**
@@ -56,5 +60,7 @@ export function loadSystem(dir: string): IndexedSystem {
     oracle: read(NAMES.oracle),
     escrow: read(NAMES.escrow),
     vaultFactory: read(NAMES.vaultFactory),
+    creditFacility: read(NAMES.creditFacility),
+    demandResponse: read(NAMES.demandResponse),
   };
 }
