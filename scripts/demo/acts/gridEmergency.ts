@@ -163,7 +163,9 @@ export async function gridEmergencyAct(
 
   // The notice: now; the event in 30 minutes, for 2 hours; baseline the 2 h before the notice.
   const chain = programme.runner!.provider!;
-  const now = BigInt((await chain.getBlock("latest"))!.timestamp) + 1n;
+  // The latest block's time: a notice may not be after the block it is announced in, and a node's
+  // gas estimate (anvil's) runs at the latest block's time, not the next one's.
+  const now = BigInt((await chain.getBlock("latest"))!.timestamp);
   const start = now + 30n * MINUTE;
   const end = start + 2n * HOUR;
   const params = {
