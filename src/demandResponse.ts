@@ -60,6 +60,25 @@ export interface StoredEvent {
   committedReductionJ: bigint;
 }
 
+/**
+ * The stored event's fields these rules read, copied out of what `eventOf(programmeId, eventIndex)`
+ * returns (an ethers `Result` or a viem object: both carry the fields by name).
+ */
+export function toStoredEvent(e: StoredEvent): StoredEvent {
+  return {
+    startTime: e.startTime,
+    noticeLeadSeconds: e.noticeLeadSeconds,
+    durationSeconds: e.durationSeconds,
+    baselineRule: e.baselineRule,
+    baselineWindowSeconds: e.baselineWindowSeconds,
+    memberCount: e.memberCount,
+    provenCount: e.provenCount,
+    status: e.status,
+    ratePerKWh: e.ratePerKWh,
+    committedReductionJ: e.committedReductionJ,
+  };
+}
+
 /** An event's times and terms, unpacked. */
 export interface EventTimes {
   noticeTime: bigint;

@@ -79,31 +79,7 @@ export async function openLease(
   if (params.permit) {
     const deadline =
       typeof params.permit === "object" ? params.permit.deadline : (await latestTime(providerOf(escrow))) + 3_600n;
-    const permitToken = new Contract(
-      await token.getAddress(),
-      [
-        "function nonces(address) view returns (uint256)",
-        "function eip712Domain() view returns (bytes1, string, string, uint256, address, bytes32, uint256[])",
-      ],
-      lessee,
-    );
-    const [, name, tokenVersion, chainId, verifyingContract] = await permitToken.eip712Domain();
-    const nonce: bigint = await permitToken.nonces(owner);
-    const signature = Signature.from(
-      await lessee.signTypedData(
-        { name, version: tokenVersion, chainId, verifyingContract },
-        {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
-        { owner, spender, value: deposit, nonce, deadline },
-      ),
-    );
+    const signature = await signPermit(lessee, await token.getAddress(), spender, deposit, deadline);
     const tx = await e.openLeaseWithPermit(
       params.assetId,
       version,
@@ -122,6 +98,45 @@ export async function openLease(
   }
   if (!receipt) throw new Error("openLease: no receipt");
   return { leaseId: leaseIdFromReceipt(receipt, spender), receipt, termsVersion: version, deposit };
+}
+
+/**
+ * An EIP-2612 permit for `spender` to pull `value` of `token` from `owner` until `deadline`, signed
+ * over the token's own EIP-712 domain (EIP-5267 `eip712Domain`) and current nonce.
+ */
+export async function signPermit(
+  owner: Signer,
+  token: string,
+  spender: string,
+  value: bigint,
+  deadline: bigint,
+): Promise<Signature> {
+  const permitToken = new Contract(
+    token,
+    [
+      "function nonces(address) view returns (uint256)",
+      "function eip712Domain() view returns (bytes1, string, string, uint256, address, bytes32, uint256[])",
+    ],
+    owner,
+  );
+  const ownerAddress = await owner.getAddress();
+  const [, name, version, chainId, verifyingContract] = await permitToken.eip712Domain();
+  const nonce: bigint = await permitToken.nonces(ownerAddress);
+  return Signature.from(
+    await owner.signTypedData(
+      { name, version, chainId, verifyingContract },
+      {
+        Permit: [
+          { name: "owner", type: "address" },
+          { name: "spender", type: "address" },
+          { name: "value", type: "uint256" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint256" },
+        ],
+      },
+      { owner: ownerAddress, spender, value, nonce, deadline },
+    ),
+  );
 }
 
 /** Options of the proof helpers. */

@@ -16,7 +16,14 @@ import {
 import { deployCore, DAY, GPUS, HOUR, TDP_WATTS, USDC, termsFor } from "../escrow/helpers";
 import type { Values } from "../helpers/oracleRig";
 import type { OracleRig } from "../helpers/oracleRig";
-import { BaselineRule, gridTimes, INTERVAL_SECONDS, reductionProofs, type StoredEvent } from "../../src/demandResponse";
+import {
+  BaselineRule,
+  gridTimes,
+  INTERVAL_SECONDS,
+  reductionProofs,
+  toStoredEvent,
+  type StoredEvent,
+} from "../../src/demandResponse";
 import type { MeteringSpec } from "../../src/meterHistory";
 
 export { BaselineRule, INTERVAL_SECONDS };
@@ -212,19 +219,7 @@ export async function storedEvent(
   programmeId: bigint | number,
   eventIndex: bigint | number,
 ): Promise<StoredEvent> {
-  const e = await programme.eventOf(programmeId, eventIndex);
-  return {
-    startTime: e.startTime,
-    noticeLeadSeconds: e.noticeLeadSeconds,
-    durationSeconds: e.durationSeconds,
-    baselineRule: e.baselineRule,
-    baselineWindowSeconds: e.baselineWindowSeconds,
-    memberCount: e.memberCount,
-    provenCount: e.provenCount,
-    status: e.status,
-    ratePerKWh: e.ratePerKWh,
-    committedReductionJ: e.committedReductionJ,
-  };
+  return toStoredEvent(await programme.eventOf(programmeId, eventIndex));
 }
 
 /** Proves an asset's reduction with proofs built from the chain's history (throws when not provable yet). */

@@ -42,6 +42,7 @@ import {
   boundaryPostTimes,
   eventTimes,
   reductionProofs,
+  toStoredEvent,
   type StoredEvent,
 } from "../../../src/demandResponse";
 import { leaseEfficiency, energyCharge, formatKWh } from "../../../src/energy";
@@ -118,19 +119,7 @@ async function stored(
   programmeId: number,
   eventIndex: number,
 ): Promise<StoredEvent> {
-  const e = await programme.eventOf(programmeId, eventIndex);
-  return {
-    startTime: e.startTime,
-    noticeLeadSeconds: e.noticeLeadSeconds,
-    durationSeconds: e.durationSeconds,
-    baselineRule: e.baselineRule,
-    baselineWindowSeconds: e.baselineWindowSeconds,
-    memberCount: e.memberCount,
-    provenCount: e.provenCount,
-    status: e.status,
-    ratePerKWh: e.ratePerKWh,
-    committedReductionJ: e.committedReductionJ,
-  };
+  return toStoredEvent(await programme.eventOf(programmeId, eventIndex));
 }
 
 /** Runs the act; returns the table rows and the act's own audit (every check must pass). */

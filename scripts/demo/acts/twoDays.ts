@@ -5,7 +5,7 @@
  * readings past their dispute window, Lumen tops up, Quark ends early; the vault harvests, holders
  * claim, Ana sells shares to Cleo; each lease is closed from the first reading at or after its end.
  */
-import { Signature } from "ethers";
+import { signPermit } from "../../../src/leases";
 import type { RevenueSplitVault } from "../../../typechain-types";
 import { HOUR, SHARE, type Persona, type World } from "../world";
 
@@ -60,34 +60,8 @@ export async function twoDaysAct(w: World, ppl: TwoDaysPeople, vault: RevenueSpl
   await w.send("fund lessees (mint test token)", usdc.connect(lumen.wallet).mint(lumen.wallet.address, w.usd(1500)));
   await w.send("fund lessees (mint test token)", usdc.connect(quark.wallet).mint(quark.wallet.address, w.usd(1000)));
   const versionA = await escrow.currentTermsVersion(h100);
-  const domain = await usdc.eip712Domain();
   const deadline = BigInt(w.nowS + HOUR);
-  const sig = Signature.from(
-    await lumen.wallet.signTypedData(
-      {
-        name: domain.name,
-        version: domain.version,
-        chainId: domain.chainId,
-        verifyingContract: domain.verifyingContract,
-      },
-      {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
-      {
-        owner: lumen.wallet.address,
-        spender: escrowAddr,
-        value: depositA,
-        nonce: await usdc.nonces(lumen.wallet.address),
-        deadline,
-      },
-    ),
-  );
+  const sig = await signPermit(lumen.wallet, await usdc.getAddress(), escrowAddr, depositA, deadline);
   await w.send(
     "open lease with permit",
     escrow
